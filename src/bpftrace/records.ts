@@ -1,0 +1,67 @@
+// bpftrace `-f json` output: one JSON object a line (bpftrace src/output.cpp).
+// Pure: a line in, a typed record out; never throws.
+
+export type BpftraceRecord =
+  | { type: 'attached_probes'; probes: number }
+  | { type: 'printf'; text: string }
+  /** a keyed map of integers, e.g. @inconsistent[probe] = count() */
+  | { type: 'map'; name: string; values: Map<string, number> }
+  | { type: 'lost_events'; events: number }
+  | { type: 'helper_error'; helper: string; retcode: number; line: number; col: number }
+  /** a valid record this agent has no use for (time, join, hist, ...) */
+  | { type: 'other'; recordType: string }
+  /** a line that is not a bpftrace record at all */
+  | { type: 'unparsable'; line: string; reason: string };
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+export function parseRecord(line: string): BpftraceRecord {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(line);
+  } catch {
+    return { type: 'unparsable', line, reason: 'not JSON' };
+  }
+  if (typeof obj !== 'object' || obj === null || typeof (obj as { type?: unknown }).type !== 'string') {
+    return { type: 'unparsable', line, reason: 'no "type"' };
+  }
+  const rec = obj as { type: string; data?: unknown; [k: string]: unknown };
+  const data = rec.data as Record<string, unknown> | undefined;
+  switch (rec.type) {
+    case 'attached_probes':
+      return isCount(data?.probes) ? { type: 'attached_probes', probes: data.probes } : bad(line, 'probes');
+    case 'lost_events':
+      return isCount(data?.events) ? { type: 'lost_events', events: data.events } : bad(line, 'events');
+    case 'printf':
+      return typeof rec.data === 'string' ? { type: 'printf', text: rec.data } : bad(line, 'printf data');
+    case 'helper_error':
+      return typeof rec.helper === 'string' && typeof rec.retcode === 'number'
+        ? { type: 'helper_error', helper: rec.helper, retcode: rec.retcode, line: Number(rec.line) || 0, col: Number(rec.col) || 0 }
+        : bad(line, 'helper_error fields');
+    case 'map':
+      return parseMap(line, data);
+    default:
+      return { type: 'other', recordType: rec.type };
+  }
+}
+
+function parseMap(line: string, data: Record<string, unknown> | undefined): BpftraceRecord {
+  const names = data ? Object.keys(data) : [];
+  if (!data || names.length !== 1) return bad(line, 'map data');
+  const name = names[0];
+  const body = data[name];
+  const values = new Map<string, number>();
+  if (isCount(body)) {
+    values.set('', body);
+  } else if (typeof body === 'object' && body !== null) {
+    for (const [k, v] of Object.entries(body)) {
+      if (!isCount(v)) return bad(line, `map ${name} value`);
+      values.set(k, v);
+    }
+  } else {
+    return bad(line, `map ${name}`);
+  }
+  return { type: 'map', name, values };
+}
+
+const bad = (line: string, what: string): BpftraceRecord => ({ type: 'unparsable', line, reason: `bad ${what}` });

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveConfig, doctorConfig, UsageError } from './config.js';
+
+test('defaults', () => {
+  const c = serveConfig([], {});
+  assert.deepEqual(c.listen, { host: '', port: 10045 });
+  assert.equal(c.telemetryPath, '/metrics');
+  assert.equal(c.mode, 'auto');
+  assert.equal(c.sampleRate, 10);
+});
+
+test('flags win over environment, environment over defaults', () => {
+  const env = { FRAGLIST_WEB_LISTEN_ADDRESS: '127.0.0.1:9000', FRAGLIST_SAMPLE_RATE: '5' };
+  assert.deepEqual(serveConfig([], env).listen, { host: '127.0.0.1', port: 9000 });
+  assert.equal(serveConfig([], env).sampleRate, 5);
+  assert.equal(serveConfig(['--sample.rate=7'], env).sampleRate, 7);
+  assert.deepEqual(serveConfig(['--web.listen-address', '[::1]:10045'], env).listen, { host: '::1', port: 10045 });
+});
+
+test('every bad value names its flag in one line', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--web.listen-address=:70000'], /^--web\.listen-address: ":70000"/],
+    [['--web.listen-address=localhost'], /^--web\.listen-address:/],
+    [['--web.listen-address=[nope]:80'], /^--web\.listen-address:/],
+    [['--web.listen-address=bad host:80'], /^--web\.listen-address:/],
+    [['--sample.rate=-1'], /^--sample\.rate:/],
+    [['--sample.rate=ten'], /^--sample\.rate:/],
+    [['--print.interval=0'], /^--print\.interval:/],
+    [['--mode=magic'], /^--mode: "magic" is not one of auto, fentry, kprobe, tracepoint/],
+    [['--log.level=loud'], /^--log\.level:/],
+    [['--web.telemetry-path=metrics'], /^--web\.telemetry-path:/],
+    [['--summary.schedule=often'], /^--summary\.schedule:/],
+    [['--no-such-flag'], /^--no-such-flag: unknown flag$/],
+    [['stray'], /^stray: unexpected argument$/],
+  ];
+  for (const [argv, re] of cases) {
+    assert.throws(() => serveConfig(argv, {}), (e: Error) => e instanceof UsageError && re.test(e.message) && !e.message.includes('\n'), argv.join(' '));
+  }
+  assert.throws(() => serveConfig([], { FRAGLIST_SAMPLE_RATE: 'x' }), /--sample\.rate/);
+});
+
+test('doctor takes --json', () => {
+  assert.equal(doctorConfig(['--json'], {}).json, true);
+  assert.equal(doctorConfig([], {}).json, false);
+});

@@ -1,0 +1,127 @@
+// Command-line flags, in the Prometheus exporter style, each also settable by
+// an environment variable (FRAGLIST_ + the flag name upper-cased, `.`/`-` as `_`).
+// Pure: argv and env in, a typed config or one error line out.
+import { parseArgs } from 'node:util';
+import { isIP } from 'node:net';
+import cron from 'node-cron';
+import { MODE_NAMES, type ModeName } from './modes.js';
+
+export interface ListenAddress { host: string; port: number }
+
+export interface ServeConfig {
+  listen: ListenAddress;
+  telemetryPath: string;
+  mode: ModeName | 'auto';
+  bpftracePath: string;
+  sampleRate: number;
+  printInterval: number;
+  eventsBuffer: number;
+  logLevel: string;
+  summarySchedule: string;
+  recheckSchedule: string;
+}
+
+export interface DoctorConfig { json: boolean; bpftracePath: string; mode: ModeName | 'auto' }
+
+export class UsageError extends Error {}
+
+type Parse<T> = (raw: string, flag: string) => T;
+interface FlagSpec<T> { name: string; default: string; help: string; parse: Parse<T> }
+
+const flag = <T>(name: string, def: string, help: string, parse: Parse<T>): FlagSpec<T> => ({ name, default: def, help, parse });
+
+const intIn = (min: number, max: number): Parse<number> => (raw, f) => {
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new UsageError(`--${f}: "${raw}" is not an integer from ${min} to ${max}`);
+  return Number(raw);
+};
+const oneOf = <T extends string>(values: readonly T[]): Parse<T> => (raw, f) => {
+  if (!values.includes(raw as T)) throw new UsageError(`--${f}: "${raw}" is not one of ${values.join(', ')}`);
+  return raw as T;
+};
+const text: Parse<string> = (raw, f) => { if (!raw) throw new UsageError(`--${f}: must not be empty`); return raw; };
+const cronSpec: Parse<string> = (raw, f) => { if (!cron.validate(raw)) throw new UsageError(`--${f}: "${raw}" is not a cron expression`); return raw; };
+const urlPath: Parse<string> = (raw, f) => {
+  if (!/^\/[\w\-./]*$/.test(raw) || raw === '/' || ['/healthz', '/readyz', '/events'].includes(raw)) {
+    throw new UsageError(`--${f}: "${raw}" must be a path like /metrics, not / or another endpoint`);
+  }
+  return raw;
+};
+
+/** "host:port", ":port" or "[v6]:port" */
+export const parseListenAddress: Parse<ListenAddress> = (raw, f) => {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d+)$/.exec(raw);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 1 && port <= 65535)) throw new UsageError(`--${f}: "${raw}" is not host:port with a port from 1 to 65535`);
+  const host = m[1] ?? m[2];
+  if (m[1] !== undefined && isIP(host) !== 6) throw new UsageError(`--${f}: "${host}" is not an IPv6 address`);
+  if (m[2] && isIP(host) === 0 && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/.test(host)) throw new UsageError(`--${f}: "${host}" is not a host name or address`);
+  return { host, port };
+};
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+const MODES = ['auto', ...MODE_NAMES] as const;
+
+export const SERVE_FLAGS = {
+  listen: flag('web.listen-address', ':10045', 'address to serve /metrics and the API on', parseListenAddress),
+  telemetryPath: flag('web.telemetry-path', '/metrics', 'path of the metrics endpoint', urlPath),
+  mode: flag('mode', 'auto', `probe mode: ${MODES.join('|')}`, oneOf(MODES)),
+  bpftracePath: flag('bpftrace.path', 'bpftrace', 'bpftrace binary', text),
+  sampleRate: flag('sample.rate', '10', 'sampled events per second (token bucket in the kernel; the rest are counted as suppressed)', intIn(0, 100_000)),
+  printInterval: flag('print.interval', '1', 'seconds between in-kernel counter reads', intIn(1, 3600)),
+  eventsBuffer: flag('events.buffer', '256', 'sampled events kept for /events', intIn(1, 100_000)),
+  logLevel: flag('log.level', 'info', LOG_LEVELS.join('|'), oneOf(LOG_LEVELS)),
+  summarySchedule: flag('summary.schedule', '*/5 * * * *', 'cron schedule of the summary log line', cronSpec),
+  recheckSchedule: flag('recheck.schedule', '*/10 * * * *', 'cron schedule of the host capability re-check', cronSpec),
+};
+
+export const DOCTOR_FLAGS = {
+  bpftracePath: SERVE_FLAGS.bpftracePath,
+  mode: SERVE_FLAGS.mode,
+};
+
+export const envName = (flagName: string) => `FRAGLIST_${flagName.toUpperCase().replace(/[.-]/g, '_')}`;
+
+type Values<S> = { [K in keyof S]: S[K] extends FlagSpec<infer T> ? T : never };
+
+/** Parses flags (then env, then defaults) for one command; throws UsageError. */
+export function parseFlags<S extends Record<string, FlagSpec<unknown>>>(
+  specs: S, argv: string[], env: NodeJS.ProcessEnv, booleans: string[] = [],
+): { values: Values<S>; booleans: Record<string, boolean> } {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const s of Object.values(specs)) options[s.name] = { type: 'string' };
+  for (const b of booleans) options[b] = { type: 'boolean' };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new UsageError(oneLine((err as Error).message));
+  }
+  const values = {} as Record<string, unknown>;
+  for (const [key, s] of Object.entries(specs)) {
+    const raw = (parsed.values[s.name] as string | undefined) ?? env[envName(s.name)] ?? s.default;
+    values[key] = s.parse(raw, s.name);
+  }
+  const bools: Record<string, boolean> = {};
+  for (const b of booleans) bools[b] = parsed.values[b] === true;
+  return { values: values as Values<S>, booleans: bools };
+}
+
+export function serveConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig {
+  return parseFlags(SERVE_FLAGS, argv, env).values;
+}
+
+export function doctorConfig(argv: string[], env: NodeJS.ProcessEnv): DoctorConfig {
+  const { values, booleans } = parseFlags(DOCTOR_FLAGS, argv, env, ['json']);
+  return { ...values, json: booleans.json };
+}
+
+export function flagHelp(specs: Record<string, FlagSpec<unknown>>): string {
+  return Object.values(specs)
+    .map((s) => `  --${s.name}=${s.default || '""'}\n      ${s.help} [env ${envName(s.name)}]`)
+    .join('\n');
+}
+
+// node's messages are multi-line ("Unknown option '--x'. To specify a positional ...")
+const oneLine = (msg: string) => msg.split(/\.\s|\n/)[0]
+  .replace(/^Unknown option '([^']+)'$/, '$1: unknown flag')
+  .replace(/^Unexpected argument '([^']+)'$/, '$1: unexpected argument');

@@ -1,0 +1,57 @@
+// `fraglist-exporter doctor`: the preflight. Human output by default, --json
+// for machines; exit 0 when serve can run, 1 when it cannot.
+import type { DoctorConfig } from './config.js';
+import { inspectHost, type HostFacts } from './kernel/host.js';
+import { assess, type Verdict } from './preflight.js';
+
+export async function doctor(config: DoctorConfig): Promise<number> {
+  const facts = await inspectHost(config.bpftracePath, { mountTracefs: true });
+  const verdict = assess(facts, config.mode);
+  if (config.json) {
+    process.stdout.write(JSON.stringify({
+      ...facts, gsoNames: Object.fromEntries(facts.gsoNames),
+      verdict: { mode: verdict.mode?.name ?? null, hooks: verdict.hooks, blindSpots: verdict.mode?.blindSpots, problems: verdict.problems, modes: verdict.modes },
+      canServe: !!verdict.mode,
+    }, null, 2) + '\n');
+  } else {
+    process.stdout.write(render(facts, verdict));
+  }
+  return verdict.mode ? 0 : 1;
+}
+
+const mark = (ok: boolean | undefined) => (ok === undefined ? '[ ? ]' : ok ? '[ok ]' : '[!! ]');
+
+function render(h: HostFacts, v: Verdict): string {
+  const out: string[] = [];
+  const line = (ok: boolean | undefined, what: string) => out.push(`${mark(ok)} ${what}`);
+  out.push('fraglist-exporter doctor', '');
+  line(true, `kernel ${h.kernelRelease}`);
+  line(h.isRoot, h.isRoot ? 'running as root' : 'not running as root');
+  line(h.btf, h.btf ? 'BTF at /sys/kernel/btf/vmlinux' : 'no BTF at /sys/kernel/btf/vmlinux');
+  if (h.layout) line(true, `skb frag length field: ${h.layout.fragLenField} (frags at +${h.layout.fragsOffset}, ${h.layout.fragStride} bytes each)`);
+  line(h.btf || h.kernelHeaders, `kernel headers ${h.kernelHeaders ? 'installed' : 'not installed (not needed with BTF)'}`);
+  line(!h.bpftrace.error, h.bpftrace.error ?? `bpftrace ${h.bpftrace.version} (${h.bpftrace.path})`);
+  const types = Object.entries(h.bpftrace.probeTypes).filter(([k]) => ['kprobe', 'tracepoint', 'kfunc'].includes(k));
+  if (types.length) line(true, `bpftrace --info probe types: ${types.map(([k, ok]) => `${k} ${ok ? 'yes' : 'no'}`).join(', ')}`);
+  line(h.kprobePmu, `kernel kprobes ${h.kprobePmu ? 'available' : 'not compiled in (no kprobe PMU)'}`);
+  line(!!h.tracefs, h.tracefs ? `tracefs at ${h.tracefs}` : `tracefs not mounted${h.tracefsMountError ? `: ${h.tracefsMountError}` : ''}`);
+  line(h.netTracepoints.length > 0, `net tracepoints: ${h.netTracepoints.length ? h.netTracepoints.join(', ') : 'none'}`);
+  line(h.setprivPdeathsig, `setpriv --pdeathsig ${h.setprivPdeathsig ? 'available (bpftrace dies with the agent)' : 'unavailable (bpftrace ends at its next write after the agent dies)'}`);
+  line(true, `GSO flag names from ${h.gsoNamesSource === 'btf' ? 'the kernel BTF' : 'the built-in table for this release'}`);
+  out.push('', 'Watched kernel functions (for the kprobe and fentry modes):');
+  for (const f of h.functions) {
+    const state = !f.inKallsyms ? 'absent or inlined' : f.traceable === false ? 'present, not traceable' : f.traceable ? 'traceable' : 'present';
+    out.push(`  ${mark(f.inKallsyms && f.traceable !== false)} ${f.name.padEnd(22)} ${state}`);
+  }
+  out.push('', 'Probe modes:');
+  for (const m of v.modes) out.push(`  ${mark(m.usable)} ${m.mode.padEnd(11)} ${m.why}`);
+  out.push('');
+  if (v.mode) {
+    out.push(`serve would run in ${v.mode.name} mode, hooks: ${v.hooks.join(', ')}`);
+    out.push(`this mode ${v.mode.blindSpots}.`);
+  } else {
+    out.push('serve cannot run:');
+    for (const p of v.problems) out.push(`  - ${p.what}\n    fix: ${p.fix}`);
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,116 @@
+// What this host offers the tracer: kernel, BTF, bpftrace, tracefs, probe
+// types and the watched functions. The I/O edge of `doctor` and mode choice.
+import { execa } from 'execa';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { Btf } from './btf.js';
+import { fragLayout, type FragLayout } from './layout.js';
+import { gsoTableForRelease, gsoTableFromBtf, type GsoTable } from './gso.js';
+
+export const BTF_PATH = '/sys/kernel/btf/vmlinux';
+const TRACEFS_DIRS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
+
+/** The kernel functions the seed and a complete watcher hook (kernel-facts.md §4-5). */
+export const WATCHED_FUNCTIONS = [
+  'skb_gro_receive', 'skb_gro_receive_list', 'skb_segment_list', '__pskb_pull_tail',
+  'pskb_expand_head', '___pskb_trim', 'skb_segment', 'bpf_skb_adjust_room',
+] as const;
+
+export interface FunctionStatus { name: string; inKallsyms: boolean; traceable: boolean | undefined }
+
+export interface HostFacts {
+  kernelRelease: string;
+  isRoot: boolean;
+  btf: boolean;
+  kernelHeaders: boolean;
+  bpftrace: { path: string; version?: string; error?: string; probeTypes: Record<string, boolean> };
+  /** kernel built with kprobes (a kprobe PMU); bpftrace --info does not check this */
+  kprobePmu: boolean;
+  tracefs?: string;
+  tracefsMountError?: string;
+  netTracepoints: string[];
+  functions: FunctionStatus[];
+  /** util-linux setpriv with --pdeathsig: the tracer dies with the agent */
+  setprivPdeathsig: boolean;
+  layout?: FragLayout;
+  layoutError?: string;
+  gsoNames: GsoTable;
+  gsoNamesSource: 'btf' | 'table';
+}
+
+export async function inspectHost(bpftracePath: string, opts: { mountTracefs: boolean }): Promise<HostFacts> {
+  const kernelRelease = release();
+  const btf = existsSync(BTF_PATH);
+  const facts: HostFacts = {
+    kernelRelease,
+    isRoot: process.getuid?.() === 0,
+    btf,
+    kernelHeaders: existsSync(`/lib/modules/${kernelRelease}/build/include`),
+    bpftrace: { path: bpftracePath, probeTypes: {} },
+    kprobePmu: existsSync('/sys/bus/event_source/devices/kprobe'),
+    netTracepoints: [],
+    functions: [],
+    setprivPdeathsig: false,
+    gsoNames: gsoTableForRelease(kernelRelease),
+    gsoNamesSource: 'table',
+  };
+
+  if (btf) {
+    try {
+      const parsed = new Btf(readFileSync(BTF_PATH));
+      facts.layout = fragLayout(parsed);
+      const names = gsoTableFromBtf(parsed);
+      if (names) { facts.gsoNames = names; facts.gsoNamesSource = 'btf'; }
+    } catch (err) {
+      facts.layoutError = (err as Error).message;
+    }
+  } else {
+    facts.layoutError = `no BTF at ${BTF_PATH}`;
+  }
+
+  const [bt, info, setpriv] = await Promise.all([
+    execa(bpftracePath, ['--version'], { reject: false, timeout: 10_000 }),
+    execa(bpftracePath, ['--info'], { reject: false, timeout: 20_000, all: true }),
+    execa('setpriv', ['--help'], { reject: false, timeout: 5_000 }),
+  ]);
+  if (bt.failed) facts.bpftrace.error = bt.code === 'ENOENT' ? `${bpftracePath}: not found` : String(bt.stderr || bt.shortMessage).split('\n')[0];
+  else facts.bpftrace.version = bt.stdout.trim().replace(/^bpftrace\s+/, '');
+  for (const m of String(info.all ?? '').matchAll(/^\s+([\w:]+): (yes|no)$/gm)) facts.bpftrace.probeTypes[m[1]] = m[2] === 'yes';
+  facts.setprivPdeathsig = !setpriv.failed && setpriv.stdout.includes('--pdeathsig');
+
+  facts.tracefs = TRACEFS_DIRS.find((d) => existsSync(`${d}/events`));
+  if (!facts.tracefs && opts.mountTracefs && facts.isRoot) {
+    const r = await execa('mount', ['-t', 'tracefs', 'nodev', TRACEFS_DIRS[0]], { reject: false, timeout: 10_000 });
+    if (existsSync(`${TRACEFS_DIRS[0]}/events`)) facts.tracefs = TRACEFS_DIRS[0];
+    else facts.tracefsMountError = String(r.stderr || r.shortMessage).split('\n')[0];
+  }
+  if (facts.tracefs) {
+    try { facts.netTracepoints = readdirSync(`${facts.tracefs}/events/net`).filter((n) => !['enable', 'filter'].includes(n)); }
+    catch { /* no net tracepoints on this kernel */ }
+  }
+  facts.functions = watchedFunctions(facts.tracefs);
+  return facts;
+}
+
+function watchedFunctions(tracefs: string | undefined): FunctionStatus[] {
+  const kallsyms = readSymbols('/proc/kallsyms', (l) => l.split(' ')[2]);
+  const traceable = tracefs ? readSymbols(`${tracefs}/available_filter_functions`, (l) => l.split(' ')[0]) : undefined;
+  return WATCHED_FUNCTIONS.map((name) => ({
+    name,
+    inKallsyms: kallsyms?.has(name) ?? false,
+    traceable: traceable ? traceable.has(name) : undefined,
+  }));
+}
+
+function readSymbols(path: string, pick: (line: string) => string | undefined): Set<string> | undefined {
+  try {
+    const out = new Set<string>();
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      const s = pick(line);
+      if (s) out.add(s.replace(/\s.*$/, ''));
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}

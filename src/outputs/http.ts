@@ -1,0 +1,41 @@
+// The HTTP edge: /metrics (text or OpenMetrics), a landing page, health,
+// readiness and the sampled-event ring.
+import express, { type Request, type Response } from 'express';
+import type { Registry } from 'prom-client';
+import type { TracerState } from '../state/tracer-state.js';
+
+export function createApp(state: TracerState, registries: { text: Registry; openMetrics: Registry }, telemetryPath: string) {
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get(telemetryPath, async (req: Request, res: Response) => {
+    const wantsOpenMetrics = (req.get('accept') ?? '').includes('application/openmetrics-text');
+    const registry = wantsOpenMetrics ? registries.openMetrics : registries.text;
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  app.get('/healthz', (_req, res) => { res.type('text/plain').send('ok\n'); });
+  app.get('/readyz', (_req, res) => {
+    if (state.up) res.type('text/plain').send(`ready: ${state.attachedProbes} probes attached\n`);
+    else res.status(503).type('text/plain').send('not ready: probes are not attached\n');
+  });
+  app.get('/events', (req, res) => {
+    const kind = req.query.kind;
+    const events = state.events.list().filter((e) => !kind || e.kind === kind);
+    res.json({ capacity: state.events.capacity, count: events.length, events });
+  });
+  app.get('/', (_req, res) => { res.type('html').send(landingPage(state, telemetryPath)); });
+  return app;
+}
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+function landingPage(state: TracerState, telemetryPath: string): string {
+  const c = state.counters;
+  const rows = state.hooks.map((h) => `<tr><td>${esc(h)}</td><td>${c.get('inspected', h)}</td><td>${c.get('inconsistent', h)}</td><td>${c.get('overrun', h)}</td></tr>`).join('');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>fraglist-exporter</title></head><body>
+<h1>fraglist-exporter</h1>
+<p>Mode <b>${esc(state.mode.name)}</b>, tracer ${state.up ? 'up' : '<b>down</b>'}. This mode ${esc(state.mode.blindSpots)}.</p>
+<table border="1" cellpadding="4"><tr><th>hook</th><th>inspected</th><th>INCONSISTENT</th><th>OVERRUN</th></tr>${rows}</table>
+<p><a href="${esc(telemetryPath)}">Metrics</a> · <a href="/events">Sampled events</a> · <a href="/healthz">healthz</a> · <a href="/readyz">readyz</a></p>
+</body></html>`;
+}

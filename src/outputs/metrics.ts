@@ -1,0 +1,65 @@
+// /metrics: a projection of TracerState through prom-client. Values are read
+// from the state at scrape time; nothing here counts.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { TracerState } from '../state/tracer-state.js';
+
+export interface BuildInfo { version: string; bpftraceVersion: string; kernel: string; gsoNamesSource: string }
+
+/** metric name -> help, per-hook counters from kernel maps */
+const HOOK_COUNTERS: Record<string, [counter: string, help: string]> = {
+  inconsistent: ['frag_list_inconsistent_total', 'GSO skbs in the seed\'s INCONSISTENT state: frag_list NULL, gso_size > 0, nr_frags 0, data_len 0.'],
+  overrun: ['frag_list_overrun_total', 'skbs claiming more paged bytes than their frags and frag_list hold (data_len > sum): what crashes skb_segment.'],
+  overrun_unverified: ['frag_list_overrun_unverified_total', 'skbs whose OVERRUN check could not finish (more than 17 frags or a frag_list longer than the bounded walk).'],
+  inspected: ['frag_list_skbs_inspected_total', 'skbs evaluated at each hook (after filters).'],
+  gso: ['frag_list_gso_skbs_total', 'Inspected skbs with gso_size > 0.'],
+  with_frag_list: ['frag_list_skbs_with_frag_list_total', 'Inspected skbs carrying a frag_list.'],
+  filtered: ['frag_list_filtered_total', 'skbs rejected by the in-kernel filters.'],
+  sampled: ['frag_list_events_sampled_total', 'Events sent to the agent with full context (within the sampling budget).'],
+  suppressed: ['frag_list_events_suppressed_total', 'Events counted but not sent, over the in-kernel rate limit.'],
+};
+
+export function createRegistries(state: TracerState, build: BuildInfo): { text: Registry; openMetrics: Registry } {
+  const text = new Registry();
+  const openMetrics = new Registry();
+  openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as typeof Registry.PROMETHEUS_CONTENT_TYPE);
+  const registers = [text, openMetrics];
+  const c = state.counters;
+  const mode = state.mode.name;
+
+  for (const [mapName, [name, help]] of Object.entries(HOOK_COUNTERS)) {
+    new Counter({
+      name, help, labelNames: ['hook'], registers,
+      collect() { this.reset(); for (const [hook, v] of c.series(mapName)) this.inc({ hook }, v); },
+    });
+  }
+  new Counter({
+    name: 'frag_list_events_total', help: 'frag_list events by kind and hook (the kinds this probe mode can see).',
+    labelNames: ['event', 'hook'], registers,
+    collect() {
+      this.reset();
+      for (const event of state.mode.events) for (const [hook, v] of c.series(event)) this.inc({ event, hook }, v);
+    },
+  });
+  const agentCounter = (name: string, help: string, counter: string) => new Counter({
+    name, help, registers, collect() { this.reset(); this.inc(c.get(counter)); },
+  });
+  agentCounter('frag_list_events_lost_total', 'Events lost between kernel and agent (bpftrace lost_events).', 'lost_events');
+  agentCounter('frag_list_tracer_unparsable_lines_total', 'bpftrace output lines the agent could not parse.', 'unparsable_lines');
+  agentCounter('frag_list_tracer_helper_errors_total', 'BPF helper errors bpftrace reported.', 'helper_errors');
+  agentCounter('frag_list_tracer_restarts_total', 'Times bpftrace was restarted after it exited.', 'tracer_restarts');
+
+  new Gauge({ name: 'frag_list_tracer_up', help: '1 while bpftrace runs with its probes attached.', registers,
+    collect() { this.set(state.up ? 1 : 0); } });
+  new Gauge({ name: 'frag_list_probe_attached', help: 'Whether each hook of the probe mode is attached (1) or not (0).',
+    labelNames: ['hook', 'mode'], registers,
+    collect() { this.reset(); for (const hook of state.hooks) this.set({ hook, mode }, state.up ? 1 : 0); } });
+  for (const kind of ['inconsistent', 'overrun'] as const) {
+    new Gauge({ name: `frag_list_last_${kind}_timestamp_seconds`, help: `When the ${kind} counter last rose (0: never since start).`, registers,
+      collect() { this.set(state.lastSeenSeconds[kind]); } });
+  }
+  new Gauge({ name: 'frag_list_build_info', help: 'Agent, tracer and kernel versions; the probe mode in use.',
+    labelNames: ['version', 'mode', 'bpftrace_version', 'kernel', 'gso_names', 'nodejs_version'], registers })
+    .set({ version: build.version, mode, bpftrace_version: build.bpftraceVersion, kernel: build.kernel, gso_names: build.gsoNamesSource, nodejs_version: process.version }, 1);
+  for (const r of registers) collectDefaultMetrics({ register: r });
+  return { text, openMetrics };
+}

@@ -1,0 +1,97 @@
+// Everything the agent knows, fed by bpftrace records, read by the outputs
+// (metrics, /events, logs, terminal). A bpftrace map @x becomes counter x.
+import type { BpftraceRecord } from '../bpftrace/records.js';
+import { parseSampledEvent, type SampledEvent } from '../bpftrace/sampled-event.js';
+import { decodeGsoType, type GsoTable } from '../kernel/gso.js';
+import { hookOf, type Mode } from '../modes.js';
+import { Counters } from './counters.js';
+import { EventRing } from './event-ring.js';
+
+/** Counters the probe programs keep in kernel maps, one series per hook. */
+export const KERNEL_COUNTERS = ['inspected', 'filtered', 'gso', 'with_frag_list', 'inconsistent', 'overrun', 'overrun_unverified', 'sampled', 'suppressed'] as const;
+/** Counters the agent keeps. */
+export const AGENT_COUNTERS = ['lost_events', 'unparsable_lines', 'helper_errors', 'tracer_restarts'] as const;
+
+export interface DecodedEvent extends Omit<SampledEvent, 'ktime_ns'> {
+  hook: string;
+  gso_type_names: string;
+  /** when the agent received it (bpftrace prints as it happens) */
+  time: string;
+  ktime_ns: string;
+}
+
+/** What applying a record did, for the logger. */
+export type Applied =
+  | { kind: 'event'; event: DecodedEvent }
+  | { kind: 'attached'; probes: number }
+  | { kind: 'lost'; events: number }
+  | { kind: 'problem'; message: string; detail: Record<string, unknown> }
+  | { kind: 'none' };
+
+export class TracerState {
+  readonly counters = new Counters();
+  readonly events: EventRing<DecodedEvent>;
+  up = false;
+  attachedProbes = 0;
+  readonly lastSeenSeconds = { inconsistent: 0, overrun: 0 };
+
+  constructor(readonly mode: Mode, readonly hooks: readonly string[], readonly gsoNames: GsoTable, eventsCapacity: number) {
+    this.events = new EventRing(eventsCapacity);
+    for (const name of KERNEL_COUNTERS) for (const hook of hooks) this.counters.ensure(name, hook);
+    for (const name of AGENT_COUNTERS) this.counters.ensure(name);
+  }
+
+  /** A bpftrace process was started: its maps begin at zero. */
+  runStarted(): void {
+    this.counters.newRun();
+    this.up = false;
+    this.attachedProbes = 0;
+  }
+
+  runEnded(): void {
+    this.up = false;
+    this.attachedProbes = 0;
+  }
+
+  apply(record: BpftraceRecord, nowMs: number): Applied {
+    switch (record.type) {
+      case 'attached_probes':
+        this.up = true;
+        this.attachedProbes = record.probes;
+        return { kind: 'attached', probes: record.probes };
+      case 'map': {
+        const name = record.name.replace(/^@/, '');
+        if (!(KERNEL_COUNTERS as readonly string[]).includes(name)) return { kind: 'none' };
+        const byHook = new Map([...record.values].map(([probe, v]) => [hookOf(probe), v]));
+        const rose = this.counters.observe(name, byHook);
+        if (rose.length && (name === 'inconsistent' || name === 'overrun')) this.lastSeenSeconds[name] = nowMs / 1000;
+        return { kind: 'none' };
+      }
+      case 'printf': {
+        const e = parseSampledEvent(record.text);
+        if (!e) return this.unparsable('printf text is not a sampled event', { text: record.text.slice(0, 200) });
+        const event: DecodedEvent = {
+          ...e, hook: hookOf(e.probe), gso_type_names: decodeGsoType(e.gso_type, this.gsoNames),
+          time: new Date(nowMs).toISOString(), ktime_ns: e.ktime_ns.toString(),
+        };
+        this.events.push(event);
+        return { kind: 'event', event };
+      }
+      case 'lost_events':
+        this.counters.add('lost_events', '', record.events);
+        return { kind: 'lost', events: record.events };
+      case 'helper_error':
+        this.counters.add('helper_errors');
+        return { kind: 'problem', message: 'bpftrace helper error', detail: { ...record } };
+      case 'unparsable':
+        return this.unparsable(`bpftrace output line not understood: ${record.reason}`, { line: record.line.slice(0, 200) });
+      default:
+        return { kind: 'none' };
+    }
+  }
+
+  private unparsable(message: string, detail: Record<string, unknown>): Applied {
+    this.counters.add('unparsable_lines');
+    return { kind: 'problem', message, detail };
+  }
+}

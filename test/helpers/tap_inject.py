@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Write GSO frames into a TAP device opened with IFF_VNET_HDR.
+
+Each write is a virtio_net_hdr followed by an Ethernet/IP/TCP frame addressed
+to the tap itself. The kernel receives it as a real skb whose GSO fields come
+from the header: with a payload that fits one page this is the seed's
+INCONSISTENT signature (linear, frag_list NULL, gso_size > 0). Test-only.
+
+usage: tap_inject.py DEV SRC DST COUNT [--payload N] [--gso-size N] [--sport N] [--dport N]
+"""
+import argparse, fcntl, ipaddress, os, struct
+
+TUNSETIFF = 0x400454CA
+IFF_TAP, IFF_NO_PI, IFF_VNET_HDR = 0x0002, 0x1000, 0x4000
+VIRTIO_NET_HDR_F_NEEDS_CSUM = 1
+VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_TCPV6 = 1, 4
+
+
+def frame(dev_mac, src, dst, payload, sport, dport):
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, 0x18, 65535, 0, 0)
+    body = tcp + b"\xab" * payload
+    if src.version == 4:
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), 0, 0x4000, 64, 6, 0,
+                         src.packed, dst.packed)
+        ethertype = 0x0800
+    else:
+        ip = struct.pack("!IHBB16s16s", 6 << 28, len(body), 6, 64, src.packed, dst.packed)
+        ethertype = 0x86DD
+    eth = dev_mac + b"\x02\x00\x00\x00\x00\x01" + struct.pack("!H", ethertype)
+    return eth + ip + body, len(eth) + len(ip)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dev"); ap.add_argument("src"); ap.add_argument("dst")
+    ap.add_argument("count", type=int)
+    ap.add_argument("--payload", type=int, default=3000)
+    ap.add_argument("--gso-size", type=int, default=1348)
+    ap.add_argument("--sport", type=int, default=40000)
+    ap.add_argument("--dport", type=int, default=5201)
+    a = ap.parse_args()
+    src, dst = ipaddress.ip_address(a.src), ipaddress.ip_address(a.dst)
+    with open(f"/sys/class/net/{a.dev}/address") as f:
+        dev_mac = bytes.fromhex(f.read().strip().replace(":", ""))
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", a.dev.encode(), IFF_TAP | IFF_NO_PI | IFF_VNET_HDR))
+    pkt, l4_start = frame(dev_mac, src, dst, a.payload, a.sport, a.dport)
+    gso_type = VIRTIO_NET_HDR_GSO_TCPV4 if src.version == 4 else VIRTIO_NET_HDR_GSO_TCPV6
+    # flags, gso_type, hdr_len, gso_size, csum_start, csum_offset (little endian)
+    vnet = struct.pack("<BBHHHH", VIRTIO_NET_HDR_F_NEEDS_CSUM, gso_type, l4_start + 20,
+                       a.gso_size, l4_start, 16)
+    for _ in range(a.count):
+        os.write(fd, vnet + pkt)
+    os.close(fd)
+
+
+if __name__ == "__main__":
+    main()
