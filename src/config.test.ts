@@ -22,6 +22,7 @@ test('every bad value names its flag in one line', () => {
   const cases: Array<[string[], RegExp]> = [
     [['--web.listen-address=:70000'], /^--web\.listen-address: ":70000"/],
     [['--web.listen-address=localhost'], /^--web\.listen-address:/],
+    [['--web.listen-address=300.1.1.1:80'], /^--web\.listen-address: "300\.1\.1\.1" is not/],
     [['--web.listen-address=[nope]:80'], /^--web\.listen-address:/],
     [['--web.listen-address=bad host:80'], /^--web\.listen-address:/],
     [['--sample.rate=-1'], /^--sample\.rate:/],

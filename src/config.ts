@@ -54,7 +54,8 @@ export const parseListenAddress: Parse<ListenAddress> = (raw, f) => {
   if (!m || !(port >= 1 && port <= 65535)) throw new UsageError(`--${f}: "${raw}" is not host:port with a port from 1 to 65535`);
   const host = m[1] ?? m[2];
   if (m[1] !== undefined && isIP(host) !== 6) throw new UsageError(`--${f}: "${host}" is not an IPv6 address`);
-  if (m[2] && isIP(host) === 0 && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/.test(host)) throw new UsageError(`--${f}: "${host}" is not a host name or address`);
+  const numeric = /^[\d.]+$/.test(host);
+  if (m[2] && isIP(host) === 0 && (numeric || !/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/.test(host))) throw new UsageError(`--${f}: "${host}" is not a host name or address`);
   return { host, port };
 };
 

@@ -27,6 +27,7 @@ function render(h: HostFacts, v: Verdict): string {
   out.push('fraglist-exporter doctor', '');
   line(true, `kernel ${h.kernelRelease}`);
   line(h.isRoot, h.isRoot ? 'running as root' : 'not running as root');
+  line(h.missingCapabilities.length === 0, h.missingCapabilities.length ? `missing ${h.missingCapabilities.join(', ')}` : 'capabilities to load BPF programs');
   line(h.btf, h.btf ? 'BTF at /sys/kernel/btf/vmlinux' : 'no BTF at /sys/kernel/btf/vmlinux');
   if (h.layout) line(true, `skb frag length field: ${h.layout.fragLenField} (frags at +${h.layout.fragsOffset}, ${h.layout.fragStride} bytes each)`);
   line(h.btf || h.kernelHeaders, `kernel headers ${h.kernelHeaders ? 'installed' : 'not installed (not needed with BTF)'}`);

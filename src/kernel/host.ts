@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { Btf } from './btf.js';
+import { capEffOf, missingBpfCapabilities } from './capabilities.js';
 import { fragLayout, type FragLayout } from './layout.js';
 import { gsoTableForRelease, gsoTableFromBtf, type GsoTable } from './gso.js';
 
@@ -21,6 +22,8 @@ export interface FunctionStatus { name: string; inKallsyms: boolean; traceable: 
 export interface HostFacts {
   kernelRelease: string;
   isRoot: boolean;
+  /** capabilities this process lacks to load BPF tracing programs */
+  missingCapabilities: string[];
   btf: boolean;
   kernelHeaders: boolean;
   bpftrace: { path: string; version?: string; error?: string; probeTypes: Record<string, boolean> };
@@ -44,6 +47,7 @@ export async function inspectHost(bpftracePath: string, opts: { mountTracefs: bo
   const facts: HostFacts = {
     kernelRelease,
     isRoot: process.getuid?.() === 0,
+    missingCapabilities: missingBpfCapabilities(capEffOf(readFileSync('/proc/self/status', 'utf8'))),
     btf,
     kernelHeaders: existsSync(`/lib/modules/${kernelRelease}/build/include`),
     bpftrace: { path: bpftracePath, probeTypes: {} },

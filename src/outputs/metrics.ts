@@ -60,6 +60,14 @@ export function createRegistries(state: TracerState, build: BuildInfo): { text: 
   new Gauge({ name: 'frag_list_build_info', help: 'Agent, tracer and kernel versions; the probe mode in use.',
     labelNames: ['version', 'mode', 'bpftrace_version', 'kernel', 'gso_names', 'nodejs_version'], registers })
     .set({ version: build.version, mode, bpftrace_version: build.bpftraceVersion, kernel: build.kernel, gso_names: build.gsoNamesSource, nodejs_version: process.version }, 1);
-  for (const r of registers) collectDefaultMetrics({ register: r });
+  // prom-client's process and runtime metrics, less the three gauges it names
+  // *_total (nodejs_active_*_total), which promtool check metrics rejects.
+  const defaults = new Registry();
+  collectDefaultMetrics({ register: defaults });
+  for (const { name } of defaults.getMetricsAsArray()) {
+    const m = defaults.getSingleMetric(name)!;
+    if (name.endsWith('_total') && !(m instanceof Counter)) continue;
+    for (const r of registers) r.registerMetric(m);
+  }
   return { text, openMetrics };
 }

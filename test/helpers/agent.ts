@@ -1,0 +1,90 @@
+// Starts the real agent (dist/src/cli.js) on a free loopback port and reads
+// its endpoints. Tests stop it with stop(), which also checks its exit.
+import { execa, type ResultPromise } from 'execa';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+export interface Agent {
+  proc: ResultPromise;
+  base: string;
+  metrics(): Promise<Metrics>;
+  get(path: string, headers?: Record<string, string>): Promise<Response>;
+  /** SIGTERM; resolves with the exit code and how long it took */
+  stop(): Promise<{ code?: number; ms: number }>;
+}
+
+export async function startAgent(args: string[] = [], timeoutMs = 60_000): Promise<Agent> {
+  const port = await freePort();
+  const proc = execa(process.execPath, [CLI, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...args],
+    { reject: false, buffer: true, all: true });
+  const base = `http://127.0.0.1:${port}`;
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(base + path, { headers });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`agent exited ${proc.exitCode}: ${(await proc).all}`);
+    const ready = await get('/readyz').then((r) => r.ok, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`agent not ready in ${timeoutMs} ms`); }
+    await sleep(200);
+  }
+  return {
+    proc, base, get,
+    metrics: async () => parseMetrics(await (await get('/metrics')).text()),
+    stop: async () => {
+      const t0 = Date.now();
+      proc.kill('SIGTERM');
+      const r = await proc;
+      return { code: r.exitCode, ms: Date.now() - t0 };
+    },
+  };
+}
+
+/** Prometheus text exposition, by "name{labels}" exactly as printed. */
+export class Metrics {
+  constructor(readonly samples: Map<string, number>) {}
+  /** Sum of a family's samples whose labels include every given label. */
+  sum(name: string, labels: Record<string, string> = {}): number {
+    let total = 0, found = false;
+    for (const [key, v] of this.samples) {
+      const m = /^([^{]+)(?:\{(.*)\})?$/.exec(key)!;
+      if (m[1] !== name) continue;
+      const have = m[2] ?? '';
+      if (Object.entries(labels).every(([k, val]) => have.split(',').includes(`${k}="${val}"`))) { total += v; found = true; }
+    }
+    if (!found) throw new Error(`no sample of ${name} ${JSON.stringify(labels)}`);
+    return total;
+  }
+}
+
+export function parseMetrics(text: string): Metrics {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    samples.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return new Metrics(samples);
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls until `check` returns a value that is not undefined. */
+export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
