@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // The one binary: `fraglist-exporter [serve|doctor] [flags]`.
-import { doctorConfig, DOCTOR_FLAGS, flagHelp, serveConfig, SERVE_FLAGS, UsageError } from './config.js';
+import { doctorConfig, DOCTOR_FLAGS, flagHelp, serveConfig, SERVE_FLAGS, UsageError, watchConfig, WATCH_FLAGS, WATCH_SWITCHES } from './config.js';
 import { VERSION } from './version.js';
 
 const USAGE = `usage: fraglist-exporter [serve] [flags]     run the agent (default)
+       fraglist-exporter watch [flags]       trace frag_list on this host, a row per event
        fraglist-exporter doctor [--json]     check this host
 
 serve flags:
 ${flagHelp(SERVE_FLAGS)}
+
+watch flags:
+${WATCH_SWITCHES.map((s) => `  --${s}`).join('\n')}
+${flagHelp(WATCH_FLAGS).replace(/ \[env [A-Z_]+\]/g, '')}
 
 doctor flags:
   --json
@@ -21,9 +26,10 @@ async function main(argv: string[]): Promise<number> {
   const [command, args] = first === undefined || first.startsWith('-') ? ['serve', argv] : [first, rest];
   try {
     switch (command) {
-      case 'serve': { const config = serveConfig(args, process.env); return (await import('./serve.js')).serve(config); }
-      case 'doctor': { const config = doctorConfig(args, process.env); return (await import('./doctor.js')).doctor(config); }
-      default: throw new UsageError(`${command}: unknown command (serve, doctor)`);
+      case 'serve': { const config = serveConfig(args, process.env); return await (await import('./serve.js')).serve(config); }
+      case 'watch': { const config = watchConfig(args); return await (await import('./watch.js')).watch(config); }
+      case 'doctor': { const config = doctorConfig(args, process.env); return await (await import('./doctor.js')).doctor(config); }
+      default: throw new UsageError(`${command}: unknown command (serve, watch, doctor)`);
     }
   } catch (err) {
     if (err instanceof UsageError) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveConfig, doctorConfig, UsageError } from './config.js';
+import { serveConfig, doctorConfig, watchConfig, UsageError } from './config.js';
 
 test('defaults', () => {
   const c = serveConfig([], {});
@@ -44,4 +44,20 @@ test('every bad value names its flag in one line', () => {
 test('doctor takes --json', () => {
   assert.equal(doctorConfig(['--json'], {}).json, true);
   assert.equal(doctorConfig([], {}).json, false);
+});
+
+test('watch takes the original watcher\'s flags, combined', () => {
+  const c = watchConfig(['--src-ip', '10.132.114.11', '--dst-ip', '2001:db8::1', '--interface', 'ens11', '--gso-only', '--verbose', '--stack-trace']);
+  assert.deepEqual({ ...c }, { srcIp: '10.132.114.11', dstIp: '2001:db8::1', interface: 'ens11', duration: 0, rate: 100, mode: 'auto', bpftracePath: 'bpftrace',
+    gsoOnly: true, verbose: true, stackTrace: true, json: false });
+  assert.equal(watchConfig([]).srcIp, undefined);
+});
+
+test('watch refuses bad addresses and names, one line each', () => {
+  assert.throws(() => watchConfig(['--src-ip', '10.0.0.300']), /^Error: --src-ip: "10\.0\.0\.300" is not an IPv4 or IPv6 address$/);
+  assert.throws(() => watchConfig(['--dst-ip=fe80::zz']), /--dst-ip/);
+  assert.throws(() => watchConfig(['--interface', 'a/b']), /--interface/);
+  assert.throws(() => watchConfig(['--interface', 'waytoolonginterfacename']), /--interface/);
+  assert.throws(() => watchConfig(['--duration', '-5']), /--duration/);
+  assert.throws(() => watchConfig(['--stack']), /--stack: unknown flag/);
 });

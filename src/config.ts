@@ -23,6 +23,21 @@ export interface ServeConfig {
 
 export interface DoctorConfig { json: boolean; bpftracePath: string; mode: ModeName | 'auto' }
 
+export interface WatchConfig {
+  gsoOnly: boolean;
+  srcIp?: string;
+  dstIp?: string;
+  interface?: string;
+  verbose: boolean;
+  stackTrace: boolean;
+  json: boolean;
+  /** seconds; 0 runs until SIGINT/SIGTERM */
+  duration: number;
+  rate: number;
+  mode: ModeName | 'auto';
+  bpftracePath: string;
+}
+
 export class UsageError extends Error {}
 
 type Parse<T> = (raw: string, flag: string) => T;
@@ -75,6 +90,27 @@ export const SERVE_FLAGS = {
   recheckSchedule: flag('recheck.schedule', '*/10 * * * *', 'cron schedule of the host capability re-check', cronSpec),
 };
 
+const optional = <T>(parse: Parse<T>): Parse<T | undefined> => (raw, f) => (raw === '' ? undefined : parse(raw, f));
+const ipAddress: Parse<string> = (raw, f) => {
+  if (isIP(raw) === 0) throw new UsageError(`--${f}: "${raw}" is not an IPv4 or IPv6 address`);
+  return raw;
+};
+const ifaceName: Parse<string> = (raw, f) => {
+  if (!/^[^\s/:]{1,15}$/.test(raw) || raw === '.' || raw === '..') throw new UsageError(`--${f}: "${raw}" is not an interface name`);
+  return raw;
+};
+
+export const WATCH_FLAGS = {
+  srcIp: flag('src-ip', '', 'only skbs from this IPv4/IPv6 address', optional(ipAddress)),
+  dstIp: flag('dst-ip', '', 'only skbs to this address', optional(ipAddress)),
+  interface: flag('interface', '', 'only skbs on this interface (of this network namespace)', optional(ifaceName)),
+  duration: flag('duration', '0', 'stop after this many seconds (0: at Ctrl-C)', intIn(0, 31_536_000)),
+  rate: flag('rate', '100', 'rows per second at most (in-kernel; the rest are counted)', intIn(1, 100_000)),
+  mode: SERVE_FLAGS.mode,
+  bpftracePath: SERVE_FLAGS.bpftracePath,
+};
+export const WATCH_SWITCHES = ['gso-only', 'verbose', 'stack-trace', 'json'];
+
 export const DOCTOR_FLAGS = {
   bpftracePath: SERVE_FLAGS.bpftracePath,
   mode: SERVE_FLAGS.mode,
@@ -114,6 +150,12 @@ export function serveConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig
 export function doctorConfig(argv: string[], env: NodeJS.ProcessEnv): DoctorConfig {
   const { values, booleans } = parseFlags(DOCTOR_FLAGS, argv, env, ['json']);
   return { ...values, json: booleans.json };
+}
+
+/** watch takes no environment: its flags are typed at a prompt, as in the original tool */
+export function watchConfig(argv: string[]): WatchConfig {
+  const { values, booleans } = parseFlags(WATCH_FLAGS, argv, {}, WATCH_SWITCHES);
+  return { ...values, gsoOnly: booleans['gso-only'], verbose: booleans.verbose, stackTrace: booleans['stack-trace'], json: booleans.json };
 }
 
 export function flagHelp(specs: Record<string, FlagSpec<unknown>>): string {

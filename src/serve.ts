@@ -3,7 +3,6 @@
 import cron from 'node-cron';
 import { pino, type Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
-import { bpftraceArgs } from './bpftrace/args.js';
 import { parseRecord } from './bpftrace/records.js';
 import { Supervisor } from './bpftrace/supervisor.js';
 import type { ServeConfig } from './config.js';
@@ -12,6 +11,7 @@ import { createApp } from './outputs/http.js';
 import { createRegistries } from './outputs/metrics.js';
 import { assess } from './preflight.js';
 import { TracerState } from './state/tracer-state.js';
+import { planTracer } from './tracer.js';
 import { VERSION } from './version.js';
 
 /** bpftrace's stderr lines that are known to be harmless on supported kernels */
@@ -19,14 +19,15 @@ const HARMLESS_STDERR = [/couldn't set RLIMIT_MEMLOCK/, /^\s*$/];
 
 export async function serve(config: ServeConfig): Promise<number> {
   const log = pino({ level: config.logLevel, base: { app: 'fraglist-exporter' } });
-  const facts = await inspectHost(config.bpftracePath, { mountTracefs: true });
-  const verdict = assess(facts, config.mode);
-  if (!verdict.mode || !facts.layout) {
-    const p = verdict.problems;
-    process.stderr.write(`fraglist-exporter: cannot start: ${p.map((x) => `${x.what} (fix: ${x.fix})`).join('; ')}. Run \`fraglist-exporter doctor\` for every check.\n`);
+  const plan = await planTracer({
+    bpftracePath: config.bpftracePath, mode: config.mode, printIntervalSeconds: config.printInterval,
+    sampleRatePerSecond: config.sampleRate, filters: { gsoOnly: false },
+  });
+  if ('error' in plan) {
+    process.stderr.write(`fraglist-exporter: ${plan.error}\n`);
     return 1;
   }
-  const mode = verdict.mode;
+  const { facts, verdict, mode, args } = plan;
   const state = new TracerState(mode, verdict.hooks, facts.gsoNames, config.eventsBuffer);
   const registries = createRegistries(state, {
     version: VERSION, bpftraceVersion: facts.bpftrace.version ?? 'unknown', kernel: facts.kernelRelease, gsoNamesSource: facts.gsoNamesSource,
@@ -44,10 +45,6 @@ export async function serve(config: ServeConfig): Promise<number> {
   log.info({ mode: mode.name, hooks: verdict.hooks, blind_spots: mode.blindSpots, listen: `${addr.address}:${addr.port}`,
     frag_layout: facts.layout, gso_names: facts.gsoNamesSource, not_used: verdict.modes.filter((m) => m.mode !== mode.name) }, 'starting');
 
-  const args = bpftraceArgs({
-    programPath: mode.programPath, printIntervalSeconds: config.printInterval, sampleRatePerSecond: config.sampleRate,
-    layout: facts.layout, filters: { gsoOnly: false },
-  });
   if (!facts.setprivPdeathsig) log.warn('setpriv --pdeathsig is unavailable: if the agent is killed with SIGKILL, bpftrace ends at its next write instead of at once');
   const supervisor = new Supervisor({ bpftracePath: config.bpftracePath, args, pdeathsig: facts.setprivPdeathsig }, {
     started(pid) { state.runStarted(); log.info({ pid, args }, 'bpftrace started'); },
@@ -85,8 +82,9 @@ export async function serve(config: ServeConfig): Promise<number> {
       log.info(summary(state), 'stopped');
       resolve(0);
     };
-    process.once('SIGTERM', () => void shutdown('SIGTERM'));
-    process.once('SIGINT', () => void shutdown('SIGINT'));
+    // `on`, not `once`: execa's signal-exit re-raises a signal it sees no other listener for
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    process.on('SIGINT', () => void shutdown('SIGINT'));
   });
 }
 

@@ -8,7 +8,8 @@ export interface Filters {
   gsoOnly: boolean;
   srcIp?: string;
   dstIp?: string;
-  ifindex?: number;
+  /** an interface: its ifindex and the inode of its network namespace */
+  iface?: { ifindex: number; netnsInode: number };
 }
 
 export interface TracerArgs {
@@ -30,13 +31,13 @@ export function bpftraceArgs(a: TracerArgs): string[] {
   if (f.gsoOnly) bits |= FILTER.gsoOnly;
   if (src) bits |= src.length === 1 ? FILTER.src4 : FILTER.src6;
   if (dst) bits |= dst.length === 1 ? FILTER.dst4 : FILTER.dst6;
-  if (f.ifindex !== undefined) bits |= FILTER.ifindex;
+  if (f.iface) bits |= FILTER.ifindex;
   const v4 = (w?: number[]) => (w?.length === 1 ? w[0] : 0);
   const v6 = (w?: number[]) => (w?.length === 4 ? w : [0, 0, 0, 0]);
   const positional = [
     a.printIntervalSeconds, a.sampleRatePerSecond,
     a.layout.fragsOffset, a.layout.fragStride, a.layout.fragLenOffset,
-    bits, f.ifindex ?? 0, v4(src), v4(dst), ...v6(src), ...v6(dst),
+    bits, f.iface?.ifindex ?? 0, v4(src), v4(dst), ...v6(src), ...v6(dst), f.iface?.netnsInode ?? 0,
   ];
   return ['-f', 'json', a.programPath, ...positional.map(String)];
 }

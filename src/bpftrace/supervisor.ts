@@ -9,8 +9,8 @@ export interface SupervisorHooks {
   started(pid: number): void;
   stdoutLine(line: string): void;
   stderrLine(line: string): void;
-  /** it exited on its own; a restart follows after `restartInMs` */
-  exited(info: { code?: number; signal?: string; ranMs: number; restartInMs: number }): void;
+  /** it exited on its own (all its output read); a restart follows after `restartInMs` unless restarts are off */
+  exited(info: { code?: number; signal?: string; ranMs: number; restartInMs?: number }): void;
 }
 
 export interface SupervisorOptions {
@@ -21,10 +21,14 @@ export interface SupervisorOptions {
   backoff?: { initialMs: number; maxMs: number; resetAfterMs: number };
   /** SIGINT, then SIGTERM, then SIGKILL, this far apart */
   stopStepMs?: number;
+  /** restart bpftrace when it exits (serve); watch reports and ends instead */
+  restart?: boolean;
 }
 
 export class Supervisor {
   private child?: ResultPromise;
+  /** resolves once the current child's stdout has been read to the end */
+  private drained: Promise<void> = Promise.resolve();
   private stopping = false;
   private delayMs: number;
   private timer?: NodeJS.Timeout;
@@ -47,12 +51,18 @@ export class Supervisor {
     const child = execa(file, args, { buffer: false, reject: false, stdin: 'ignore', cleanup: true });
     this.child = child;
     if (child.pid !== undefined) this.hooks.started(child.pid);
-    createInterface({ input: child.stdout! }).on('line', (l) => this.hooks.stdoutLine(l));
-    createInterface({ input: child.stderr! }).on('line', (l) => this.hooks.stderrLine(l));
-    void child.then((result) => {
+    const out = createInterface({ input: child.stdout! }).on('line', (l) => this.hooks.stdoutLine(l));
+    const err = createInterface({ input: child.stderr! }).on('line', (l) => this.hooks.stderrLine(l));
+    const closed = (rl: typeof out) => new Promise<void>((r) => rl.once('close', r));
+    this.drained = Promise.all([closed(out), closed(err)]).then(() => undefined);
+    void Promise.all([child, this.drained]).then(([result]) => {
       if (this.child === child) this.child = undefined;
       if (this.stopping) return;
       const ranMs = Date.now() - startedAt;
+      if (this.opts.restart === false) {
+        this.hooks.exited({ code: result.exitCode, signal: result.signal, ranMs });
+        return;
+      }
       if (ranMs >= this.backoff.resetAfterMs) this.delayMs = this.backoff.initialMs;
       const restartInMs = this.delayMs;
       this.delayMs = Math.min(this.delayMs * 2, this.backoff.maxMs);
@@ -61,19 +71,19 @@ export class Supervisor {
     });
   }
 
-  /** Stops bpftrace and waits for it; resolves once it is gone. */
+  /** Stops bpftrace; resolves once it is gone and all it printed has been read. */
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.timer);
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null) return this.drained;
     const gone = child.then(() => true);
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGKILL'] as const) {
       child.kill(signal);
-      const ended = await Promise.race([gone, sleep(this.stopStepMs).then(() => false)]);
-      if (ended) return;
+      if (await Promise.race([gone, sleep(this.stopStepMs).then(() => false)])) break;
     }
     await gone;
+    await this.drained;
   }
 }
 

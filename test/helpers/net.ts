@@ -32,7 +32,7 @@ export interface InjectOptions { payload?: number; gsoSize?: number }
 
 /** Writes `count` GSO frames from `src` to `dst` into the tap (see tap_inject.py). */
 export async function inject(ns: string, dev: string, src: string, dst: string, count: number, o: InjectOptions = {}): Promise<void> {
-  const extra = [...(o.payload ? ['--payload', String(o.payload)] : []), ...(o.gsoSize ? ['--gso-size', String(o.gsoSize)] : [])];
+  const extra = [...(o.payload ? ['--payload', String(o.payload)] : []), ...(o.gsoSize !== undefined ? ['--gso-size', String(o.gsoSize)] : [])];
   await execa('ip', ['netns', 'exec', ns, 'python3', INJECT, dev, src, dst, String(count), ...extra]);
 }
 

@@ -7,6 +7,7 @@ from the header: with a payload that fits one page this is the seed's
 INCONSISTENT signature (linear, frag_list NULL, gso_size > 0). Test-only.
 
 usage: tap_inject.py DEV SRC DST COUNT [--payload N] [--gso-size N] [--sport N] [--dport N]
+(--gso-size 0 writes plain, non-GSO frames)
 """
 import argparse, fcntl, ipaddress, os, struct
 
@@ -46,6 +47,8 @@ def main():
     fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", a.dev.encode(), IFF_TAP | IFF_NO_PI | IFF_VNET_HDR))
     pkt, l4_start = frame(dev_mac, src, dst, a.payload, a.sport, a.dport)
     gso_type = VIRTIO_NET_HDR_GSO_TCPV4 if src.version == 4 else VIRTIO_NET_HDR_GSO_TCPV6
+    if a.gso_size == 0:
+        gso_type = 0  # VIRTIO_NET_HDR_GSO_NONE: a plain frame
     # flags, gso_type, hdr_len, gso_size, csum_start, csum_offset (little endian)
     vnet = struct.pack("<BBHHHH", VIRTIO_NET_HDR_F_NEEDS_CSUM, gso_type, l4_start + 20,
                        a.gso_size, l4_start, 16)

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { eventLines, header, statistics, clock } from './rows.js';
+import { Counters } from '../state/counters.js';
+import type { DecodedEvent } from '../state/tracer-state.js';
+
+const event: DecodedEvent = {
+  kind: 'inconsistent', probe: 'tracepoint:net:netif_receive_skb_entry', hook: 'netif_receive_skb_entry', dev: 'tap0',
+  skb: '0xffff888abc123000', shinfo: '0xffff888102a0eec0', frag_list: '0x0', l3: 'ipv4', src: '198.18.0.2', dst: '198.18.0.1',
+  comm: 'python3', ktime_ns: '1', time: new Date(2026, 10, 26, 14, 23, 45, 123).toISOString(), stack: ['netif_receive_skb+142', 'tun_get_user+3464'],
+  ifindex: 2, len: 3040, data_len: 0, nr_frags: 0, gso_size: 1348, gso_segs: 0, gso_type: 3, cloned: 0, proto: 6, sport: 40000, dport: 5201, cpu: 1, pid: 3494,
+  gso_type_names: 'TCPV4|DODGY',
+};
+const style = { verbose: false, stackTrace: false, color: false, functionWidth: 24 };
+
+test('default row: the guide\'s columns and marker, greppable', () => {
+  const [row] = eventLines(event, style);
+  assert.equal(row, '14:23:45.123       1   INCONSISTENT netif_receive_skb_entry  | 0xffff888abc123000 | 0x0 (no change) [CRITICAL]');
+  assert.match(header(style)[0], /^TIME {15}CPU EVENT {8}FUNCTION {16} \| SKB {15} \| CHANGE$/);
+});
+
+test('verbose: decoded GSO flags and the flow line; IPv6 in brackets', () => {
+  const lines = eventLines(event, { ...style, verbose: true });
+  assert.match(lines[0], /python3 +3494 +INCONSISTENT netif_receive_skb_entry .*\| type=TCPV4\|DODGY size=1348 segs=0 \[CRITICAL\]$/);
+  assert.equal(lines[1], '  -> Flow: 198.18.0.2:40000 -> 198.18.0.1:5201 | dev=tap0 len=3040 data_len=0 nr_frags=0 cloned=0');
+  const v6 = eventLines({ ...event, l3: 'ipv6', src: '2001:db8::2', dst: '2001:db8::1' }, { ...style, verbose: true });
+  assert.match(v6[1], /Flow: \[2001:db8::2\]:40000 -> \[2001:db8::1\]:5201/);
+});
+
+test('stack frames are indented under the row; colour only when asked', () => {
+  const lines = eventLines(event, { ...style, stackTrace: true, color: true });
+  assert.deepEqual(lines.slice(1), ['        netif_receive_skb+142', '        tun_get_user+3464']);
+  assert.match(lines[0], /\x1b\[31;1m\[CRITICAL\]\x1b\[0m/);
+});
+
+test('an OVERRUN row says how much data_len claims', () => {
+  const [row] = eventLines({ ...event, kind: 'overrun', data_len: 9000 }, style);
+  assert.match(row, /OVERRUN {6}.*0x0 \(no change\) data_len=9000 \[CRITICAL\]$/);
+});
+
+test('statistics come from the counters, and say what the mode cannot see', () => {
+  const c = new Counters();
+  c.observe('inconsistent', new Map([['a', 30]]));
+  c.observe('filtered', new Map([['a', 20], ['b', 5]]));
+  c.observe('suppressed', new Map([['a', 10]]));
+  const lines = statistics({ counters: c, rowsShown: 20, sampleRate: 20, modeName: 'tracepoint', modeEvents: ['inconsistent'] });
+  assert.equal(lines[0], '--- Statistics ---');
+  assert.ok(lines.includes('Total events:       30'));
+  assert.ok(lines.includes('  INCONSISTENT:     30    <- This is the problem!'));
+  assert.ok(lines.includes('  Filtered out:     25'));
+  assert.ok(lines.includes('  CREATE events:    n/a (tracepoint mode cannot see it)'));
+  assert.ok(lines.some((l) => l.startsWith('Rows suppressed:    10')));
+});
+
+test('clock is HH:MM:SS.mmm', () => {
+  assert.equal(clock(new Date(2026, 0, 1, 3, 4, 5, 6)), '03:04:05.006');
+});
