@@ -6,9 +6,9 @@
 set -euo pipefail
 
 runtime_apt=(bpftrace iproute2 util-linux procps)
-test_apt=(python3 iperf3 ethtool prometheus)
+test_apt=(python3 iperf3 ethtool prometheus prometheus-alertmanager)
 runtime_rpm=(bpftrace iproute util-linux procps-ng)
-test_rpm=(python3 iperf3 ethtool golang-github-prometheus)
+test_rpm=(python3 iperf3 ethtool golang-github-prometheus golang-github-prometheus-alertmanager)
 
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1

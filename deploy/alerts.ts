@@ -1,0 +1,78 @@
+// The one source of the alert rules. deploy/generate.ts renders it into the
+// plain Prometheus rule file (and the Kubernetes PrometheusRule); a test fails
+// when a committed file differs from what this produces.
+
+export interface AlertSettings {
+  /** label matchers selecting the exporter's scrape job */
+  jobSelector: string;
+  /** severity label of the pages (INCONSISTENT, OVERRUN) */
+  pageSeverity: string;
+  warningSeverity: string;
+  /** where deploy/runbooks.md is published; each alert links to its anchor */
+  runbookBaseUrl: string;
+}
+
+export const DEFAULT_SETTINGS: AlertSettings = {
+  jobSelector: 'job="fraglist-exporter"',
+  pageSeverity: 'critical',
+  warningSeverity: 'warning',
+  runbookBaseUrl: 'https://github.com/fraglist-exporter/fraglist-exporter/blob/main/deploy/runbooks.md',
+};
+
+export interface Rule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+export interface RuleGroup { name: string; rules: Rule[] }
+
+export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
+  const sel = (metric: string) => `${metric}{${s.jobSelector}}`;
+  const rule = (alert: string, severity: string, expr: string, forDuration: string | undefined, summary: string, description: string): Rule => ({
+    alert, expr, ...(forDuration ? { for: forDuration } : {}),
+    labels: { severity },
+    annotations: { summary, description, runbook_url: `${s.runbookBaseUrl}#${alert.toLowerCase()}` },
+  });
+  return [
+    {
+      name: 'fraglist-exporter.pages',
+      rules: [
+        rule('FragListInconsistentSkb', s.pageSeverity, `increase(${sel('frag_list_inconsistent_total')}[10m]) > 0`, undefined,
+          'INCONSISTENT skbs on {{ $labels.instance }} at {{ $labels.hook }}',
+          'About {{ $value | humanize }} GSO skbs with a NULL frag_list, no frags and no paged data (the state of the skb_segment crash reports) were seen at hook {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes.'),
+        rule('FragListOverrunSkb', s.pageSeverity, `increase(${sel('frag_list_overrun_total')}[10m]) > 0`, undefined,
+          'OVERRUN skbs on {{ $labels.instance }} at {{ $labels.hook }}: skb_segment would crash on them',
+          'About {{ $value | humanize }} skbs claimed more paged data (data_len) than their frags and frag_list hold, at hook {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes. skb_segment dereferences a NULL frag_list on such an skb.'),
+      ],
+    },
+    {
+      name: 'fraglist-exporter.health',
+      rules: [
+        rule('FragListExporterAbsent', s.warningSeverity, `absent(up{${s.jobSelector}} == 1)`, '10m',
+          'No fraglist-exporter is being scraped',
+          `Prometheus has no target of ${s.jobSelector} that is up: INCONSISTENT and OVERRUN skbs cannot be seen on any host.`),
+        rule('FragListExporterDown', s.warningSeverity, `up{${s.jobSelector}} == 0`, '5m',
+          'fraglist-exporter on {{ $labels.instance }} is not answering',
+          'Prometheus cannot scrape the exporter on {{ $labels.instance }}: INCONSISTENT/OVERRUN on that host would go unseen.'),
+        rule('FragListTracerDown', s.warningSeverity, `${sel('frag_list_tracer_up')} == 0`, '5m',
+          'bpftrace is not running on {{ $labels.instance }}',
+          'The exporter on {{ $labels.instance }} answers but its bpftrace tracer is down: the counters on that host are not moving.'),
+        rule('FragListProbeDetached', s.warningSeverity,
+          `${sel('frag_list_probe_attached')} == 0 and on (job, instance) ${sel('frag_list_tracer_up')} == 1`, '15m',
+          'Hook {{ $labels.hook }} is not attached on {{ $labels.instance }}',
+          'The tracer on {{ $labels.instance }} runs in {{ $labels.mode }} mode without hook {{ $labels.hook }}: skbs passing there are not counted.'),
+        rule('FragListEventsLost', s.warningSeverity, `increase(${sel('frag_list_events_lost_total')}[10m]) > 0`, undefined,
+          'Sampled events are being lost on {{ $labels.instance }}',
+          'bpftrace reported about {{ $value | humanize }} lost events on {{ $labels.instance }} in 10 minutes. Counters stay exact; sampled event details are missing.'),
+        rule('FragListTracerRestarting', s.warningSeverity, `increase(${sel('frag_list_tracer_restarts_total')}[30m]) > 3`, undefined,
+          'bpftrace keeps restarting on {{ $labels.instance }}',
+          'The tracer on {{ $labels.instance }} restarted about {{ $value | humanize }} times in 30 minutes: see the exporter logs for bpftrace errors.'),
+      ],
+    },
+  ];
+}
+
+/** Every alert name, for tests and the runbook check. */
+export const ALERT_NAMES = ruleGroups().flatMap((g) => g.rules.map((r) => r.alert));

@@ -1,0 +1,164 @@
+// The Grafana dashboards, built with the Grafana Foundation SDK from the panel
+// list below; deploy/generate.ts writes them to grafana/dashboards/*.json.
+import { DashboardBuilder, DatasourceVariableBuilder, QueryVariableBuilder, RowBuilder, VariableRefresh, VariableSort, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
+import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
+import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+
+const DS = { type: 'prometheus', uid: '$datasource' };
+/** every selector carries these, as the dashboard linter wants */
+const F = 'job=~"$job",instance=~"$instance"';
+
+export interface PanelSpec {
+  title: string;
+  description: string;
+  kind: 'stat' | 'timeseries' | 'table';
+  unit: string;
+  targets: Array<{ expr: string; legend?: string; instant?: boolean }>;
+  /** shows data once the agent runs and has seen INCONSISTENT skbs (checked end to end) */
+  expectsData: boolean;
+  width?: number;
+}
+export interface DashboardSpec { uid: string; title: string; description: string; rows: Array<{ title: string; panels: PanelSpec[] }> }
+
+const rate = (m: string, by: string) => `sum by (${by}) (rate(${m}{${F}}[$__rate_interval]))`;
+
+const FLEET: DashboardSpec = {
+  uid: 'fraglist-fleet', title: 'frag_list / Fleet overview',
+  description: 'Hosts seeing skbs in the states that crash skb_segment, and the health of the tracers that look for them.',
+  rows: [
+    { title: 'Now', panels: [
+      { title: 'Hosts with INCONSISTENT skbs', kind: 'stat', unit: 'none', expectsData: true, width: 6,
+        description: 'Hosts whose INCONSISTENT counter rose in the selected range (the page fires on any).',
+        targets: [{ expr: `count(sum by (instance) (increase(frag_list_inconsistent_total{${F}}[$__range])) > 0)`, instant: true }] },
+      { title: 'Hosts with OVERRUN skbs', kind: 'stat', unit: 'none', expectsData: false, width: 6,
+        description: 'Hosts that saw an skb claiming more paged data than it holds: what crashes skb_segment.',
+        targets: [{ expr: `count(sum by (instance) (increase(frag_list_overrun_total{${F}}[$__range])) > 0)`, instant: true }] },
+      { title: 'Tracers up', kind: 'stat', unit: 'none', expectsData: true, width: 6,
+        description: 'Hosts whose bpftrace runs with its probes attached, of the hosts scraped.',
+        targets: [{ expr: `sum(frag_list_tracer_up{${F}})`, instant: true }] },
+      { title: 'Probe mode across the fleet', kind: 'stat', unit: 'none', expectsData: true, width: 6,
+        description: 'How many hosts run each probe mode (tracepoint sees less than kprobe/fentry).',
+        targets: [{ expr: `count by (mode) (frag_list_build_info{${F}})`, legend: '{{mode}}', instant: true }] },
+    ] },
+    { title: 'Over time', panels: [
+      { title: 'INCONSISTENT skbs per second, by host and hook', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
+        description: 'GSO skbs with a NULL frag_list, no frags and no paged data.',
+        targets: [{ expr: rate('frag_list_inconsistent_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
+      { title: 'OVERRUN skbs per second, by host and hook', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
+        description: 'skbs whose data_len exceeds their frags plus frag_list.',
+        targets: [{ expr: rate('frag_list_overrun_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
+      { title: 'Top hosts by INCONSISTENT skbs', kind: 'table', unit: 'none', expectsData: true, width: 12,
+        description: 'INCONSISTENT skbs per host over the selected range.',
+        targets: [{ expr: `topk(10, sum by (instance) (increase(frag_list_inconsistent_total{${F}}[$__range])))`, instant: true }] },
+      { title: 'Sampled, suppressed and lost events per second', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
+        description: 'Sampled events carry full context; suppressed ones are counted only (in-kernel rate limit); lost ones never reached the agent.',
+        targets: [
+          { expr: `sum(rate(frag_list_events_sampled_total{${F}}[$__rate_interval]))`, legend: 'sampled' },
+          { expr: `sum(rate(frag_list_events_suppressed_total{${F}}[$__rate_interval]))`, legend: 'suppressed' },
+          { expr: `sum(rate(frag_list_events_lost_total{${F}}[$__rate_interval]))`, legend: 'lost' },
+        ] },
+    ] },
+    { title: 'Tracer health', panels: [
+      { title: 'Tracer restarts', kind: 'timeseries', unit: 'none', expectsData: true, width: 12,
+        description: 'bpftrace restarts per host in each interval.',
+        targets: [{ expr: `sum by (instance) (increase(frag_list_tracer_restarts_total{${F}}[$__rate_interval]))`, legend: '{{instance}}' }] },
+      { title: 'Hooks not attached', kind: 'table', unit: 'none', expectsData: false, width: 12,
+        description: 'Hooks of the probe mode that are not attached, by host.',
+        targets: [{ expr: `frag_list_probe_attached{${F}} == 0`, instant: true }] },
+    ] },
+  ],
+};
+
+const HOST: DashboardSpec = {
+  uid: 'fraglist-host', title: 'frag_list / Host',
+  description: 'Every counter of one host (choose it in the instance variable), per hook, with the tracer\'s attach status and restarts.',
+  rows: [
+    { title: 'Predicates', panels: [
+      { title: 'INCONSISTENT skbs per second', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12, description: 'By hook.',
+        targets: [{ expr: rate('frag_list_inconsistent_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
+      { title: 'OVERRUN skbs per second', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12, description: 'By hook.',
+        targets: [{ expr: rate('frag_list_overrun_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
+      { title: 'OVERRUN checks not finished', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
+        description: 'skbs with more frags, or a longer frag_list, than the probe walks.',
+        targets: [{ expr: rate('frag_list_overrun_unverified_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
+      { title: 'Last INCONSISTENT / OVERRUN', kind: 'stat', unit: 'dateTimeFromNow', expectsData: true, width: 12,
+        description: 'When each counter last rose (0: not since the agent started).',
+        targets: [
+          { expr: `max(frag_list_last_inconsistent_timestamp_seconds{${F}}) * 1000`, legend: 'INCONSISTENT', instant: true },
+          { expr: `max(frag_list_last_overrun_timestamp_seconds{${F}}) * 1000`, legend: 'OVERRUN', instant: true },
+        ] },
+    ] },
+    { title: 'Traffic', panels: [
+      { title: 'skbs inspected per second', kind: 'timeseries', unit: 'ops', expectsData: true, width: 8, description: 'The denominator, by hook.',
+        targets: [{ expr: rate('frag_list_skbs_inspected_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
+      { title: 'GSO skbs per second', kind: 'timeseries', unit: 'ops', expectsData: true, width: 8, description: 'Inspected skbs with gso_size > 0.',
+        targets: [{ expr: rate('frag_list_gso_skbs_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
+      { title: 'skbs with a frag_list per second', kind: 'timeseries', unit: 'ops', expectsData: true, width: 8, description: 'By hook.',
+        targets: [{ expr: rate('frag_list_skbs_with_frag_list_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
+      { title: 'Events by kind', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12, description: 'frag_list events the probe mode can see.',
+        targets: [{ expr: rate('frag_list_events_total', 'instance, event, hook'), legend: '{{instance}} {{event}} {{hook}}' }] },
+      { title: 'Sampled vs suppressed events', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12, description: 'By hook.',
+        targets: [
+          { expr: rate('frag_list_events_sampled_total', 'instance, hook'), legend: 'sampled {{hook}}' },
+          { expr: rate('frag_list_events_suppressed_total', 'instance, hook'), legend: 'suppressed {{hook}}' },
+        ] },
+    ] },
+    { title: 'Tracer', panels: [
+      { title: 'Attach status per hook', kind: 'table', unit: 'none', expectsData: true, width: 12, description: '1 attached, 0 not.',
+        targets: [{ expr: `frag_list_probe_attached{${F}}`, instant: true }] },
+      { title: 'Tracer up and restarts', kind: 'timeseries', unit: 'none', expectsData: true, width: 12,
+        description: 'bpftrace up (1) and its restarts per interval.',
+        targets: [
+          { expr: `max by (instance) (frag_list_tracer_up{${F}})`, legend: 'up {{instance}}' },
+          { expr: `sum by (instance) (increase(frag_list_tracer_restarts_total{${F}}[$__rate_interval]))`, legend: 'restarts {{instance}}' },
+        ] },
+      { title: 'Versions and mode', kind: 'table', unit: 'none', expectsData: true, width: 24,
+        description: 'Agent, bpftrace and kernel versions, and the probe mode.',
+        targets: [{ expr: `frag_list_build_info{${F}}`, instant: true }] },
+    ] },
+  ],
+};
+
+export const DASHBOARD_SPECS: readonly DashboardSpec[] = [FLEET, HOST];
+
+export function dashboards(): Dashboard[] {
+  return DASHBOARD_SPECS.map(build);
+}
+
+function build(spec: DashboardSpec): Dashboard {
+  const variable = (name: string, query: string) => new QueryVariableBuilder(name).label(name).datasource(DS)
+    .query(query).definition(query).multi(true).includeAll(true).allValue('.+')
+    .refresh(VariableRefresh.OnTimeRangeChanged).sort(VariableSort.AlphabeticalAsc);
+  const d = new DashboardBuilder(spec.title).uid(spec.uid).description(spec.description)
+    .tags(['fraglist-exporter', 'generated']).refresh('30s').time({ from: 'now-6h', to: 'now' }).timezone('browser')
+    .withVariable(new DatasourceVariableBuilder('datasource').label('Data source').type('prometheus'))
+    .withVariable(variable('job', 'label_values(frag_list_build_info, job)'))
+    .withVariable(variable('instance', 'label_values(frag_list_build_info{job=~"$job"}, instance)'));
+  let y = 0;
+  for (const row of spec.rows) {
+    d.withRow(new RowBuilder(row.title).gridPos({ h: 1, w: 24, x: 0, y: y++ }));
+    let x = 0;
+    for (const p of row.panels) {
+      const w = p.width ?? 12;
+      if (x + w > 24) { x = 0; y += 8; }
+      d.withPanel(panel(p).gridPos({ h: 8, w, x, y }));
+      x += w;
+    }
+    y += 8;
+  }
+  return d.build();
+}
+
+function panel(p: PanelSpec) {
+  const b = p.kind === 'stat' ? new StatBuilder() : p.kind === 'table' ? new TableBuilder() : new TimeseriesBuilder();
+  b.title(p.title).description(p.description).unit(p.unit).datasource(DS);
+  p.targets.forEach((t, i) => {
+    const q = new DataqueryBuilder().expr(t.expr).refId(String.fromCharCode(65 + i)).datasource(DS);
+    if (t.legend) q.legendFormat(t.legend);
+    if (t.instant) q.instant(); else q.range();
+    b.withTarget(q);
+  });
+  return b;
+}
