@@ -10,13 +10,17 @@ export async function doctor(config: DoctorConfig): Promise<number> {
   if (config.json) {
     process.stdout.write(JSON.stringify({
       ...facts, gsoNames: Object.fromEntries(facts.gsoNames),
-      verdict: { mode: verdict.mode?.name ?? null, hooks: verdict.hooks, blindSpots: verdict.mode?.blindSpots, problems: verdict.problems, modes: verdict.modes },
-      canServe: !!verdict.mode,
+      verdict: {
+        mode: verdict.plans[0]?.mode.name ?? null, hooks: verdict.plans[0]?.hooks ?? [], unattached: verdict.plans[0]?.unattached ?? [],
+        fallbacks: verdict.plans.slice(1).map((p) => p.mode.name), blindSpots: verdict.plans[0]?.mode.blindSpots,
+        problems: verdict.problems, modes: verdict.modes,
+      },
+      canServe: verdict.plans.length > 0,
     }, null, 2) + '\n');
   } else {
     process.stdout.write(render(facts, verdict));
   }
-  return verdict.mode ? 0 : 1;
+  return verdict.plans.length ? 0 : 1;
 }
 
 const mark = (ok: boolean | undefined) => (ok === undefined ? '[ ? ]' : ok ? '[ok ]' : '[!! ]');
@@ -47,9 +51,12 @@ function render(h: HostFacts, v: Verdict): string {
   out.push('', 'Probe modes:');
   for (const m of v.modes) out.push(`  ${mark(m.usable)} ${m.mode.padEnd(11)} ${m.why}`);
   out.push('');
-  if (v.mode) {
-    out.push(`serve would run in ${v.mode.name} mode, hooks: ${v.hooks.join(', ')}`);
-    out.push(`this mode ${v.mode.blindSpots}.`);
+  const plan = v.plans[0];
+  if (plan) {
+    out.push(`serve would run in ${plan.mode.name} mode, hooks: ${plan.hooks.join(', ')}`);
+    for (const u of plan.unattached) out.push(`  not attached: ${u.hook} (${u.why})`);
+    if (v.plans.length > 1) out.push(`if ${plan.mode.name} is refused at attach time: ${v.plans.slice(1).map((p) => p.mode.name).join(', then ')}`);
+    out.push(`this mode ${plan.mode.blindSpots}.`);
   } else {
     out.push('serve cannot run:');
     for (const p of v.problems) out.push(`  - ${p.what}\n    fix: ${p.fix}`);

@@ -1,19 +1,34 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hookOf, tracepointHooks, TRACEPOINT_MODE } from './modes.js';
+import { hookName, kernelFunctionPlan, MODES, tracepointPlan } from './modes.js';
 
-test('hook names drop the probe type and category', () => {
-  assert.equal(hookOf('tracepoint:net:netif_receive_skb_entry'), 'netif_receive_skb_entry');
-  assert.equal(hookOf('kretprobe:pskb_expand_head'), 'pskb_expand_head');
+test('hook names: tracepoint probes lose their prefix, kernel-function ids map to labels', () => {
+  assert.equal(hookName(MODES.tracepoint, 'tracepoint:net:netif_receive_skb_entry'), 'netif_receive_skb_entry');
+  assert.equal(hookName(MODES.kprobe, '3'), '__skb_linearize');
+  assert.equal(hookName(MODES.kprobe, '7'), 'skb_segment');
 });
 
 test('tracepoint hooks follow what the kernel has', () => {
   // 6.x: netif_receive_skb_list_entry exists, netif_rx_ni_entry is gone
-  assert.deepEqual(tracepointHooks(TRACEPOINT_MODE, ['napi_gro_frags_entry', 'napi_gro_receive_entry', 'napi_gro_receive_exit',
+  assert.deepEqual(tracepointPlan(['napi_gro_frags_entry', 'napi_gro_receive_entry', 'napi_gro_receive_exit',
     'net_dev_queue', 'net_dev_start_xmit', 'net_dev_xmit', 'netif_receive_skb', 'netif_receive_skb_entry',
-    'netif_receive_skb_list_entry', 'netif_rx', 'netif_rx_entry', 'netif_rx_exit']),
+    'netif_receive_skb_list_entry', 'netif_rx', 'netif_rx_entry', 'netif_rx_exit']).hooks,
   ['napi_gro_frags_entry', 'napi_gro_receive_entry', 'net_dev_start_xmit', 'netif_receive_skb_entry', 'netif_receive_skb_list_entry', 'netif_rx_entry']);
   // 4.18: netif_rx_ni_entry, no list entry
-  assert.deepEqual(tracepointHooks(TRACEPOINT_MODE, ['netif_receive_skb_entry', 'netif_rx_entry', 'netif_rx_ni_entry', 'net_dev_start_xmit']),
+  assert.deepEqual(tracepointPlan(['netif_receive_skb_entry', 'netif_rx_entry', 'netif_rx_ni_entry', 'net_dev_start_xmit']).hooks,
     ['net_dev_start_xmit', 'netif_receive_skb_entry', 'netif_rx_entry', 'netif_rx_ni_entry']);
+});
+
+test('a kernel without skb_gro_receive_list/skb_segment_list (before 5.6): those hooks are left out and reported', () => {
+  const present = (name: string) => ({ name, inKallsyms: true, traceable: true });
+  const plan = kernelFunctionPlan('kprobe', [present('skb_gro_receive'), present('__pskb_pull_tail'), present('pskb_expand_head'),
+    present('___pskb_trim'), present('skb_segment'), { name: 'bpf_skb_adjust_room', inKallsyms: true, traceable: false }]);
+  assert.deepEqual(plan.hooks, ['skb_gro_receive', '__skb_linearize', '__pskb_pull_tail', 'pskb_expand_head', '___pskb_trim', 'skb_segment']);
+  assert.deepEqual(plan.unattached.map((u) => u.hook), ['skb_gro_receive_list', 'skb_segment_list', 'bpf_skb_adjust_room']);
+  assert.match(plan.unattached[2].why, /not traceable/);
+  const text = 'text' in plan.program ? plan.program.text : '';
+  assert.doesNotMatch(text, /kprobe:skb_gro_receive_list|kprobe:skb_segment_list|kprobe:bpf_skb_adjust_room/);
+  assert.match(text, /^kprobe:skb_gro_receive$/m);
+  assert.match(text, /^kretprobe:___pskb_trim$/m);
+  assert.match(text, /^interval:s:\$1$/m);
 });

@@ -1,41 +1,57 @@
-// A probe mode is one bpftrace program in probes/ plus what it can see.
-// The hooks a mode has on this kernel are read from the program's own attach
-// lines, so the program stays the one source of truth.
+// A probe mode is one bpftrace program in probes/ plus what it can see. What a
+// mode attaches on this kernel comes from the kernel: the tracepoints it has,
+// the functions it has.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { FunctionStatus } from './kernel/host.js';
+import { COUNTER_MAPS, FUNCTION_HOOKS, HOOK_LABELS, withoutHooks } from './probes/program.js';
 
 export type ModeName = 'tracepoint' | 'kprobe' | 'fentry';
+/** best first: what `--mode auto` tries */
 export const MODE_NAMES: readonly ModeName[] = ['fentry', 'kprobe', 'tracepoint'];
 
-/** Which of frag_list_events_total{event} a hook can produce. */
+/** Which of frag_list_events_total{event} a mode can produce. */
 export type EventName = 'create' | 'clear' | 'modify' | 'access' | 'inconsistent';
 
 export interface Mode {
   name: ModeName;
-  programPath: string;
-  /** events each hook of this mode can produce */
   events: readonly EventName[];
-  /** what this mode cannot see, for doctor and the landing page */
+  /** the counter maps its program keeps */
+  counters: readonly string[];
+  /** what this mode cannot see, for doctor, logs and the landing page */
   blindSpots: string;
+  /** hook ids as the program prints them -> labels (kernel-function modes) */
+  hookLabels?: readonly string[];
+}
+
+/** What a mode attaches on this kernel, and the program text that does it. */
+export interface ModePlan {
+  mode: Mode;
+  program: { path: string } | { text: string };
+  hooks: string[];
+  unattached: Array<{ hook: string; why: string }>;
 }
 
 export const PROBES_DIR = fileURLToPath(new URL('../../probes/', import.meta.url));
 
-export const TRACEPOINT_MODE: Mode = {
-  name: 'tracepoint',
-  programPath: `${PROBES_DIR}tracepoint.bt`,
-  events: ['inconsistent'],
-  blindSpots:
-    'sees skbs only as they enter the stack and at transmit after software GSO: no frag_list transitions ' +
-    '(CREATE/CLEAR/MODIFY/ACCESS), and never the skb that reaches skb_segment',
+const KERNEL_FUNCTION_EVENTS: readonly EventName[] = ['create', 'clear', 'modify', 'access', 'inconsistent'];
+const KERNEL_FUNCTION_BLIND =
+  'sees frag_list change inside the kernel functions that write it, and the skb at skb_segment; skbs that never pass these functions are not inspected';
+
+export const MODES: Record<ModeName, Mode> = {
+  fentry: { name: 'fentry', events: KERNEL_FUNCTION_EVENTS, counters: COUNTER_MAPS.fentry, blindSpots: KERNEL_FUNCTION_BLIND, hookLabels: HOOK_LABELS },
+  kprobe: { name: 'kprobe', events: KERNEL_FUNCTION_EVENTS, counters: COUNTER_MAPS.kprobe, blindSpots: KERNEL_FUNCTION_BLIND, hookLabels: HOOK_LABELS },
+  tracepoint: {
+    name: 'tracepoint', events: ['inconsistent'], counters: COUNTER_MAPS.tracepoint,
+    blindSpots: 'sees skbs only as they enter the stack and at transmit after software GSO: no frag_list transitions ' +
+      '(CREATE/CLEAR/MODIFY/ACCESS), and never the skb that reaches skb_segment',
+  },
 };
 
-/** The modes this version has programs for, best first. */
-export const IMPLEMENTED_MODES: readonly Mode[] = [TRACEPOINT_MODE];
-
-/** "tracepoint:net:netif_receive_skb_entry" -> "netif_receive_skb_entry" */
-export function hookOf(probe: string): string {
-  return probe.slice(probe.lastIndexOf(':') + 1);
+/** A map key as the program printed it -> hook label. */
+export function hookName(mode: Mode, key: string): string {
+  if (mode.hookLabels && /^\d+$/.test(key)) return mode.hookLabels[Number(key)] ?? key;
+  return key.slice(key.lastIndexOf(':') + 1); // "tracepoint:net:netif_rx_entry" -> "netif_rx_entry"
 }
 
 /** The tracepoint attach patterns of a program, e.g. ["net:netif_rx*_entry", ...]. */
@@ -44,10 +60,31 @@ export function tracepointPatterns(programText: string): string[] {
   return [...text.matchAll(/tracepoint:([\w*]+:[\w*]+)/g)].map((m) => m[1]);
 }
 
-/** Hooks of a tracepoint program on a kernel with these net tracepoints. */
-export function tracepointHooks(mode: Mode, netTracepoints: readonly string[]): string[] {
-  const regexes = tracepointPatterns(readFileSync(mode.programPath, 'utf8'))
+export function tracepointPlan(netTracepoints: readonly string[]): ModePlan {
+  const path = `${PROBES_DIR}tracepoint.bt`;
+  const regexes = tracepointPatterns(readFileSync(path, 'utf8'))
     .filter((p) => p.startsWith('net:'))
     .map((p) => new RegExp(`^${p.slice(4).replace(/\*/g, '.*')}$`));
-  return netTracepoints.filter((tp) => regexes.some((r) => r.test(tp))).sort();
+  const hooks = netTracepoints.filter((tp) => regexes.some((r) => r.test(tp))).sort();
+  return { mode: MODES.tracepoint, program: { path }, hooks, unattached: [] };
+}
+
+/** The kprobe or fentry program less the functions this kernel lacks. */
+export function kernelFunctionPlan(name: 'kprobe' | 'fentry', functions: readonly FunctionStatus[]): ModePlan {
+  const status = new Map(functions.map((f) => [f.name, f]));
+  const missing = new Map<string, string>();
+  for (const h of FUNCTION_HOOKS) {
+    const f = status.get(h.fn);
+    if (!f || !f.inKallsyms) missing.set(h.fn, 'not in this kernel (absent or inlined)');
+    else if (f.traceable === false) missing.set(h.fn, 'not traceable (notrace)');
+  }
+  const text = withoutHooks(readFileSync(`${PROBES_DIR}${name}.bt`, 'utf8'), new Set(missing.keys()));
+  const hooks: string[] = [], unattached: ModePlan['unattached'] = [];
+  for (const h of FUNCTION_HOOKS) {
+    for (const label of h.labels) {
+      const why = missing.get(h.fn);
+      if (why) unattached.push({ hook: label, why: `${h.fn}: ${why}` }); else hooks.push(label);
+    }
+  }
+  return { mode: MODES[name], program: { text }, hooks, unattached };
 }

@@ -1,15 +1,15 @@
-// From host facts to a verdict: which mode serve would run, and for each
-// missing prerequisite the command that fixes it. Pure, so doctor and serve
-// say the same thing.
+// From host facts to a verdict: the modes serve could run, best first, and for
+// each missing prerequisite the command that fixes it. Pure, so doctor, serve
+// and watch say the same thing.
 import type { HostFacts } from './kernel/host.js';
-import { IMPLEMENTED_MODES, tracepointHooks, type Mode, type ModeName } from './modes.js';
+import { kernelFunctionPlan, tracepointPlan, type ModeName, type ModePlan } from './modes.js';
 
 export interface Problem { what: string; fix: string }
 export interface ModeCheck { mode: ModeName; usable: boolean; why: string }
 export interface Verdict {
-  mode?: Mode;
-  hooks: string[];
-  /** blocking problems: serve cannot run while any is present */
+  /** usable plans, best first: the first runs, the others are fallbacks if it is refused at attach time */
+  plans: ModePlan[];
+  /** blocking problems: nothing can run while any is present */
   problems: Problem[];
   modes: ModeCheck[];
 }
@@ -23,27 +23,35 @@ export function assess(h: HostFacts, requested: ModeName | 'auto'): Verdict {
   if (h.bpftrace.error) problems.push({ what: `bpftrace unavailable: ${h.bpftrace.error}`, fix: install({ apt: 'bpftrace', dnf: 'bpftrace' }) });
   if (!h.btf) problems.push({ what: 'no kernel BTF at /sys/kernel/btf/vmlinux (this version reads skb layouts from BTF)', fix: 'boot a kernel built with CONFIG_DEBUG_INFO_BTF=y (RHEL >= 8.2, Debian >= 11, Ubuntu >= 20.10 ship one)' });
   else if (h.layoutError) problems.push({ what: `cannot read skb_shared_info from BTF: ${h.layoutError}`, fix: 'report this kernel release with `fraglist-exporter doctor --json`' });
-
-  const modes: ModeCheck[] = [
-    { mode: 'fentry', usable: false, why: `no fentry program in this version (bpftrace kfunc support: ${yesNo(h.bpftrace.probeTypes.kfunc)})` },
-    { mode: 'kprobe', usable: false, why: `no kprobe program in this version (kernel kprobes: ${yesNo(h.kprobePmu)})` },
-  ];
-  const hooks = tracepointHooks(IMPLEMENTED_MODES[0], h.netTracepoints);
-  const tpWhy = !h.tracefs ? `tracefs not mounted${h.tracefsMountError ? ` (${h.tracefsMountError})` : ''}`
-    : h.bpftrace.probeTypes.tracepoint === false ? 'bpftrace reports no tracepoint support'
-    : hooks.length === 0 ? 'the kernel has none of the net tracepoints' : `${hooks.length} hooks`;
-  const tpUsable = !!h.tracefs && h.bpftrace.probeTypes.tracepoint !== false && hooks.length > 0;
-  modes.push({ mode: 'tracepoint', usable: tpUsable, why: tpWhy });
   if (!h.tracefs) problems.push({ what: 'tracefs is not mounted', fix: 'mount -t tracefs nodev /sys/kernel/tracing' });
 
-  let mode: Mode | undefined;
-  if (requested === 'auto' || requested === 'tracepoint') {
-    if (tpUsable) mode = IMPLEMENTED_MODES[0];
-    else if (h.tracefs) problems.push({ what: `tracepoint mode cannot run: ${tpWhy}`, fix: 'run `fraglist-exporter doctor` for details' });
-  } else {
-    problems.push({ what: `--mode ${requested}: ${modes.find((m) => m.mode === requested)!.why}`, fix: 'use --mode auto or --mode tracepoint' });
+  const functionsPresent = h.functions.filter((f) => f.inKallsyms && f.traceable !== false).length;
+  const checks: Array<{ mode: ModeName; why?: string; plan: () => ModePlan }> = [
+    { mode: 'fentry', plan: () => kernelFunctionPlan('fentry', h.functions),
+      why: h.bpftrace.probeTypes.kfunc !== true ? 'bpftrace reports no kfunc (fentry) support on this kernel'
+        : functionsPresent === 0 ? 'none of the watched kernel functions is present' : undefined },
+    { mode: 'kprobe', plan: () => kernelFunctionPlan('kprobe', h.functions),
+      why: !h.kprobePmu ? 'the kernel has no kprobes (no kprobe PMU: CONFIG_KPROBES is off)'
+        : h.bpftrace.probeTypes.kprobe === false ? 'bpftrace reports no kprobe support'
+        : functionsPresent === 0 ? 'none of the watched kernel functions is present' : undefined },
+    { mode: 'tracepoint', plan: () => tracepointPlan(h.netTracepoints),
+      why: !h.tracefs ? 'tracefs not mounted' : h.bpftrace.probeTypes.tracepoint === false ? 'bpftrace reports no tracepoint support' : undefined },
+  ];
+  const modes: ModeCheck[] = [];
+  const plans: ModePlan[] = [];
+  for (const c of checks) {
+    let why = c.why;
+    let plan: ModePlan | undefined;
+    if (!why) {
+      plan = c.plan();
+      if (plan.hooks.length === 0) why = 'no hook of this mode exists on this kernel';
+    }
+    modes.push({ mode: c.mode, usable: !why, why: why ?? `${plan!.hooks.length} hooks${plan!.unattached.length ? `, ${plan!.unattached.length} missing` : ''}` });
+    if (!why && (requested === 'auto' || requested === c.mode)) plans.push(plan!);
   }
-  return { mode: problems.length === 0 ? mode : undefined, hooks: mode ? hooks : [], problems, modes };
+  if (plans.length === 0 && problems.length === 0) {
+    const why = requested === 'auto' ? 'no probe mode can run here' : `--mode ${requested}: ${modes.find((m) => m.mode === requested)!.why}`;
+    problems.push({ what: why, fix: requested === 'auto' ? 'run `fraglist-exporter doctor` for details' : 'use --mode auto' });
+  }
+  return { plans: problems.length ? [] : plans, problems, modes };
 }
-
-const yesNo = (b: boolean | undefined) => (b === undefined ? 'unknown' : b ? 'yes' : 'no');

@@ -3,69 +3,62 @@
 import cron from 'node-cron';
 import { pino, type Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
-import { parseRecord } from './bpftrace/records.js';
-import { Supervisor } from './bpftrace/supervisor.js';
 import type { ServeConfig } from './config.js';
 import { inspectHost } from './kernel/host.js';
 import { createApp } from './outputs/http.js';
 import { createRegistries } from './outputs/metrics.js';
 import { assess } from './preflight.js';
-import { TracerState } from './state/tracer-state.js';
-import { planTracer } from './tracer.js';
+import type { Applied, TracerState } from './state/tracer-state.js';
+import { startTracer } from './tracer.js';
 import { VERSION } from './version.js';
-
-/** bpftrace's stderr lines that are known to be harmless on supported kernels */
-const HARMLESS_STDERR = [/couldn't set RLIMIT_MEMLOCK/, /^\s*$/];
 
 export async function serve(config: ServeConfig): Promise<number> {
   const log = pino({ level: config.logLevel, base: { app: 'fraglist-exporter' } });
-  const plan = await planTracer({
+  const tracer = await startTracer({
     bpftracePath: config.bpftracePath, mode: config.mode, printIntervalSeconds: config.printInterval,
-    sampleRatePerSecond: config.sampleRate, filters: { gsoOnly: false },
+    sampleRatePerSecond: config.sampleRate, filters: { gsoOnly: false }, eventsCapacity: config.eventsBuffer, restart: true,
+  }, {
+    applied: (a) => logApplied(log, a),
+    stderr: (line) => log.warn({ stderr: line }, 'bpftrace'),
+    exited(info, tail) {
+      tracerState?.runEnded();
+      tracerState?.counters.add('tracer_restarts');
+      log.error({ ...info, stderr: tail }, 'bpftrace exited; restarting');
+    },
+    refused: (mode, next, tail) => log.warn({ mode, next, stderr: tail }, `${mode} mode was refused at attach time${next ? `; trying ${next}` : ''}`),
   });
-  if ('error' in plan) {
-    process.stderr.write(`fraglist-exporter: ${plan.error}\n`);
+  if ('error' in tracer) {
+    process.stderr.write(`fraglist-exporter: ${tracer.error}\n`);
     return 1;
   }
-  const { facts, verdict, mode, args } = plan;
-  const state = new TracerState(mode, verdict.hooks, facts.gsoNames, config.eventsBuffer);
+  const { facts, verdict, plan, state, supervisor } = tracer;
+  let tracerState: TracerState | undefined = state;
   const registries = createRegistries(state, {
     version: VERSION, bpftraceVersion: facts.bpftrace.version ?? 'unknown', kernel: facts.kernelRelease, gsoNamesSource: facts.gsoNamesSource,
   });
-
   const app = createApp(state, registries, config.telemetryPath);
   const server = config.listen.host ? app.listen(config.listen.port, config.listen.host) : app.listen(config.listen.port);
   try {
     await new Promise<void>((resolve, reject) => { server.once('listening', resolve); server.once('error', reject); });
   } catch (err) {
+    await supervisor.stop();
     process.stderr.write(`fraglist-exporter: --web.listen-address: cannot listen on ${config.listen.host}:${config.listen.port}: ${(err as Error).message}\n`);
     return 1;
   }
   const addr = server.address() as AddressInfo;
-  log.info({ mode: mode.name, hooks: verdict.hooks, blind_spots: mode.blindSpots, listen: `${addr.address}:${addr.port}`,
-    frag_layout: facts.layout, gso_names: facts.gsoNamesSource, not_used: verdict.modes.filter((m) => m.mode !== mode.name) }, 'starting');
-
+  log.info({
+    mode: plan.mode.name, hooks: plan.hooks, unattached: plan.unattached, blind_spots: plan.mode.blindSpots,
+    listen: `${addr.address}:${addr.port}`, frag_layout: facts.layout, gso_names: facts.gsoNamesSource,
+    modes: verdict.modes, pid: supervisor.pid,
+  }, 'serving');
+  for (const u of plan.unattached) log.warn(u, `hook ${u.hook} not attached`);
   if (!facts.setprivPdeathsig) log.warn('setpriv --pdeathsig is unavailable: if the agent is killed with SIGKILL, bpftrace ends at its next write instead of at once');
-  const supervisor = new Supervisor({ bpftracePath: config.bpftracePath, args, pdeathsig: facts.setprivPdeathsig }, {
-    started(pid) { state.runStarted(); log.info({ pid, args }, 'bpftrace started'); },
-    stdoutLine(line) { onRecord(state, log, line); },
-    stderrLine(line) {
-      if (HARMLESS_STDERR.some((r) => r.test(line))) log.debug({ stderr: line }, 'bpftrace');
-      else log.warn({ stderr: line }, 'bpftrace');
-    },
-    exited(info) {
-      state.runEnded();
-      state.counters.add('tracer_restarts');
-      log.error(info, 'bpftrace exited; restarting');
-    },
-  });
-  supervisor.start();
 
   const tasks = [
     cron.schedule(config.summarySchedule, () => log.info(summary(state), 'summary')),
     cron.schedule(config.recheckSchedule, async () => {
       const again = assess(await inspectHost(config.bpftracePath, { mountTracefs: false }), config.mode);
-      if (again.mode?.name !== mode.name || again.problems.length) log.warn({ problems: again.problems, would_pick: again.mode?.name }, 'host capabilities changed');
+      if (again.plans[0]?.mode.name !== plan.mode.name || again.problems.length) log.warn({ problems: again.problems, would_pick: again.plans[0]?.mode.name }, 'host capabilities changed');
     }),
   ];
 
@@ -88,24 +81,23 @@ export async function serve(config: ServeConfig): Promise<number> {
   });
 }
 
-function onRecord(state: TracerState, log: Logger, line: string): void {
-  const applied = state.apply(parseRecord(line), Date.now());
-  switch (applied.kind) {
+function logApplied(log: Logger, a: Applied): void {
+  switch (a.kind) {
     case 'event': {
-      const { stack, ...fields } = applied.event;
-      log.warn({ ...fields, stack }, `sampled ${applied.event.kind.toUpperCase()} skb at ${applied.event.hook}`);
+      const e = a.event;
+      if (e.kind === 'inconsistent' || e.kind === 'overrun' || e.inconsistent || e.overrun) log.warn(e, `sampled ${e.kind.toUpperCase()} skb at ${e.hook}`);
+      else log.debug(e, `sampled ${e.kind.toUpperCase()} at ${e.hook}`);
       break;
     }
-    case 'attached': log.info({ probes: applied.probes }, 'probes attached'); break;
-    case 'lost': log.warn({ events: applied.events }, 'bpftrace lost events'); break;
-    case 'problem': log.warn(applied.detail, applied.message); break;
+    case 'attached': log.info({ probes: a.probes }, 'probes attached'); break;
+    case 'lost': log.warn({ events: a.events }, 'bpftrace lost events'); break;
+    case 'problem': log.warn(a.detail, a.message); break;
   }
 }
 
 function summary(state: TracerState) {
   const c = state.counters;
-  return {
-    tracer_up: state.up, inspected: c.sum('inspected'), gso: c.sum('gso'), inconsistent: c.sum('inconsistent'), overrun: c.sum('overrun'),
-    sampled: c.sum('sampled'), suppressed: c.sum('suppressed'), lost: c.get('lost_events'), restarts: c.get('tracer_restarts'),
-  };
+  const out: Record<string, unknown> = { mode: state.mode.name, tracer_up: state.up };
+  for (const name of state.mode.counters) out[name] = c.sum(name);
+  return { ...out, lost: c.get('lost_events'), restarts: c.get('tracer_restarts') };
 }

@@ -1,17 +1,14 @@
-// The steps serve and watch share before bpftrace can start: look at the host,
-// pick the mode, build bpftrace's arguments. Fails with the one line to print.
+// Starting the tracer, shared by serve and watch: look at the host, try the
+// usable modes best first, and fall back when bpftrace is refused at attach
+// time (as fentry is on kernels without BPF trampolines). Returns the running
+// tracer, or the one line to print.
 import { bpftraceArgs, type Filters } from './bpftrace/args.js';
+import { parseRecord } from './bpftrace/records.js';
+import { Supervisor } from './bpftrace/supervisor.js';
 import { inspectHost, type HostFacts } from './kernel/host.js';
-import type { Mode, ModeName } from './modes.js';
+import type { ModeName, ModePlan } from './modes.js';
 import { assess, type Verdict } from './preflight.js';
-
-export interface TracerPlan {
-  facts: HostFacts;
-  verdict: Verdict;
-  mode: Mode;
-  hooks: string[];
-  args: string[];
-}
+import { TracerState, type Applied } from './state/tracer-state.js';
 
 export interface TracerRequest {
   bpftracePath: string;
@@ -19,18 +16,67 @@ export interface TracerRequest {
   printIntervalSeconds: number;
   sampleRatePerSecond: number;
   filters: Filters;
+  eventsCapacity: number;
+  /** serve restarts bpftrace when it exits; watch ends */
+  restart: boolean;
 }
 
-export async function planTracer(req: TracerRequest): Promise<TracerPlan | { error: string }> {
+export interface TracerHandlers {
+  applied(a: Applied): void;
+  stderr(line: string): void;
+  /** bpftrace exited after it had attached */
+  exited(info: { code?: number; signal?: string; ranMs: number; restartInMs?: number }, stderrTail: string[]): void;
+  /** a mode was refused at attach time; the next is tried */
+  refused(mode: ModeName, next: ModeName | undefined, stderrTail: string[]): void;
+}
+
+export interface Tracer { facts: HostFacts; verdict: Verdict; plan: ModePlan; state: TracerState; supervisor: Supervisor; args: string[] }
+
+const HARMLESS_STDERR = [/couldn't set RLIMIT_MEMLOCK/, /Addrspace is not set/, /^\s*$/];
+export const isHarmlessStderr = (line: string) => HARMLESS_STDERR.some((r) => r.test(line));
+
+export async function startTracer(req: TracerRequest, handlers: TracerHandlers): Promise<Tracer | { error: string }> {
   const facts = await inspectHost(req.bpftracePath, { mountTracefs: true });
   const verdict = assess(facts, req.mode);
-  if (!verdict.mode || !facts.layout) {
+  if (!verdict.plans.length || !facts.layout) {
     const problems = verdict.problems.map((p) => `${p.what} (fix: ${p.fix})`).join('; ');
     return { error: `cannot start: ${problems}. Run \`fraglist-exporter doctor\` for every check.` };
   }
-  const args = bpftraceArgs({
-    programPath: verdict.mode.programPath, printIntervalSeconds: req.printIntervalSeconds,
-    sampleRatePerSecond: req.sampleRatePerSecond, layout: facts.layout, filters: req.filters,
-  });
-  return { facts, verdict, mode: verdict.mode, hooks: verdict.hooks, args };
+  const refusals: string[] = [];
+  for (const [i, plan] of verdict.plans.entries()) {
+    const args = bpftraceArgs({
+      program: plan.program, printIntervalSeconds: req.printIntervalSeconds, sampleRatePerSecond: req.sampleRatePerSecond,
+      layout: facts.layout, filters: req.filters,
+    });
+    const state = new TracerState(plan, facts.gsoNames, req.eventsCapacity);
+    const tail: string[] = [];
+    let attached = false;
+    let settle!: (ok: boolean) => void;
+    const settled = new Promise<boolean>((r) => { settle = r; });
+    const supervisor = new Supervisor({ bpftracePath: req.bpftracePath, args, pdeathsig: facts.setprivPdeathsig, restart: req.restart }, {
+      started() { state.runStarted(); },
+      stdoutLine(line) {
+        const a = state.apply(parseRecord(line), Date.now());
+        if (a.kind === 'attached' && !attached) { attached = true; settle(true); }
+        handlers.applied(a);
+      },
+      stderrLine(line) {
+        if (isHarmlessStderr(line)) return;
+        tail.push(line);
+        if (tail.length > 8) tail.shift();
+        handlers.stderr(line);
+      },
+      exited(info) {
+        if (!attached) { settle(false); return; }
+        handlers.exited(info, [...tail]);
+      },
+    });
+    supervisor.start();
+    if (await settled) return { facts, verdict, plan, state, supervisor, args };
+    await supervisor.stop();
+    const next = verdict.plans[i + 1]?.mode.name;
+    refusals.push(`${plan.mode.name}: ${tail.filter((l) => /ERROR|rror/.test(l)).slice(-1)[0] ?? tail.slice(-1)[0] ?? 'bpftrace exited before attaching'}`);
+    handlers.refused(plan.mode.name, next, [...tail]);
+  }
+  return { error: `cannot start: every probe mode was refused when attaching (${refusals.join('; ')}). Run \`fraglist-exporter doctor\`.` };
 }

@@ -2,35 +2,61 @@
 // the same probes, parser and state as serve. Rows on stdout (line by line,
 // colour only on a TTY), notices on stderr, exact statistics at the end.
 import { readFileSync, statSync } from 'node:fs';
-import { parseRecord } from './bpftrace/records.js';
-import { Supervisor } from './bpftrace/supervisor.js';
 import { UsageError, type WatchConfig } from './config.js';
-import { TracerState } from './state/tracer-state.js';
-import { planTracer } from './tracer.js';
+import type { ModePlan } from './modes.js';
+import type { TracerState } from './state/tracer-state.js';
+import { startTracer } from './tracer.js';
 import { eventLines, header, statistics, type RowStyle } from './watch/rows.js';
 
 export async function watch(config: WatchConfig): Promise<number> {
   const iface = config.interface ? resolveInterface(config.interface) : undefined;
-  const plan = await planTracer({
+  const out = (lines: string[]) => { if (lines.length) process.stdout.write(lines.join('\n') + '\n'); };
+  const note = (text: string) => process.stderr.write(`${text}\n`);
+  let rowsShown = 0, suppressedNoted = 0, lastNoticeMs = 0;
+  let style: RowStyle | undefined;
+  let onExit: (code: number, why?: string) => void = () => undefined;
+
+  const tracer = await startTracer({
     bpftracePath: config.bpftracePath, mode: config.mode, printIntervalSeconds: 1, sampleRatePerSecond: config.rate,
-    filters: { gsoOnly: config.gsoOnly, srcIp: config.srcIp, dstIp: config.dstIp, iface },
+    filters: { gsoOnly: config.gsoOnly, srcIp: config.srcIp, dstIp: config.dstIp, iface }, eventsCapacity: 1, restart: false,
+  }, {
+    applied(a) {
+      if (!style) return; // a refused mode's output
+      if (a.kind === 'event') {
+        rowsShown++;
+        out(config.json ? [JSON.stringify({ type: 'event', ...a.event })] : eventLines(a.event, style));
+      } else if (a.kind === 'lost') {
+        note(`-- bpftrace lost ${a.events} events --`);
+      }
+    },
+    stderr() { /* kept by the tracer for the exit message */ },
+    exited(info, tail) {
+      // Ctrl-C at a terminal reaches bpftrace too: a clean exit is the end of the trace
+      if (info.code === 0) onExit(0);
+      else onExit(1, `fraglist-exporter watch: bpftrace exited (${info.signal ?? `code ${info.code}`}): ${tail.join(' | ') || 'no message'}`);
+    },
+    refused: (mode, next, tail) => note(`${mode} mode was refused when attaching (${tail.slice(-1)[0] ?? 'no message'})${next ? `; trying ${next} mode` : ''}`),
   });
-  if ('error' in plan) {
-    process.stderr.write(`fraglist-exporter watch: ${plan.error}\n`);
+  if ('error' in tracer) {
+    process.stderr.write(`fraglist-exporter watch: ${tracer.error}\n`);
     return 1;
   }
-  const state = new TracerState(plan.mode, plan.hooks, plan.facts.gsoNames, 1);
-  const style: RowStyle = {
+  const { plan, state, supervisor } = tracer;
+  style = {
     verbose: config.verbose, stackTrace: config.stackTrace,
     color: process.stdout.isTTY === true && !process.env.NO_COLOR,
     functionWidth: Math.max(20, ...plan.hooks.map((h) => h.length)),
   };
-  const out = (lines: string[]) => { if (lines.length) process.stdout.write(lines.join('\n') + '\n'); };
-  const note = (text: string) => process.stderr.write(`${text}\n`);
-
-  let rowsShown = 0, suppressedNoted = 0, lastNoticeMs = 0;
-  const stderrTail: string[] = [];
-  let attached = false;
+  note(banner(config, plan));
+  if (!config.json) out(header(style));
+  const noticeTimer = setInterval(() => {
+    const suppressed = state.counters.sum('suppressed');
+    if (suppressed > suppressedNoted && Date.now() - lastNoticeMs >= 1000) {
+      note(`-- ${suppressed - suppressedNoted} more rows suppressed by the rate limit (--rate ${config.rate}/s); the statistics count them --`);
+      suppressedNoted = suppressed;
+      lastNoticeMs = Date.now();
+    }
+  }, 1000);
 
   return new Promise<number>((resolve) => {
     let finishing = false;
@@ -38,54 +64,20 @@ export async function watch(config: WatchConfig): Promise<number> {
       if (finishing) return;
       finishing = true;
       clearTimeout(timer);
+      clearInterval(noticeTimer);
       await supervisor.stop();
       if (why) note(why);
-      const stats = statistics({ counters: state.counters, rowsShown, sampleRate: config.rate, modeName: plan.mode.name, modeEvents: plan.mode.events });
-      if (config.json) out([JSON.stringify({ type: 'statistics', ...statsObject(state) })]);
-      else out(['', ...stats]);
+      if (config.json) out([JSON.stringify({ type: 'statistics', mode: plan.mode.name, ...statsObject(state) })]);
+      else out(['', ...statistics({ counters: state.counters, rowsShown, sampleRate: config.rate, modeName: plan.mode.name, modeCounters: plan.mode.counters })]);
       resolve(code);
     };
-
-    const supervisor = new Supervisor({ bpftracePath: config.bpftracePath, args: plan.args, pdeathsig: plan.facts.setprivPdeathsig, restart: false }, {
-      started() { state.runStarted(); },
-      stdoutLine(line) {
-        const applied = state.apply(parseRecord(line), Date.now());
-        if (applied.kind === 'attached' && !attached) {
-          attached = true;
-          note(banner(config, plan.mode.name, plan.hooks, plan.mode.blindSpots));
-          if (!config.json) out(header(style));
-        } else if (applied.kind === 'event') {
-          rowsShown++;
-          out(config.json ? [JSON.stringify({ type: 'event', ...applied.event })] : eventLines(applied.event, style));
-        } else if (applied.kind === 'lost') {
-          note(`-- bpftrace lost ${applied.events} events --`);
-        }
-        const suppressed = state.counters.sum('suppressed');
-        if (suppressed > suppressedNoted && Date.now() - lastNoticeMs >= 1000) {
-          note(`-- ${suppressed - suppressedNoted} more rows suppressed by the rate limit (--rate ${config.rate}/s); the statistics count them --`);
-          suppressedNoted = suppressed;
-          lastNoticeMs = Date.now();
-        }
-      },
-      stderrLine(line) {
-        if (/RLIMIT_MEMLOCK|^\s*$/.test(line)) return;
-        stderrTail.push(line);
-        if (stderrTail.length > 5) stderrTail.shift();
-      },
-      exited(info) {
-        // Ctrl-C at a terminal reaches bpftrace too: a clean exit is the end of the trace
-        if (info.code === 0) void finish(0);
-        else void finish(1, `fraglist-exporter watch: bpftrace exited (${info.signal ?? `code ${info.code}`}): ${stderrTail.join(' | ') || 'no message'}`);
-      },
-    });
-
+    onExit = (code, why) => void finish(code, why);
     const timer = config.duration > 0 ? setTimeout(() => void finish(0), config.duration * 1000) : undefined;
     // `on`, not `once`: execa's signal-exit re-raises a signal it sees no other listener for
     process.on('SIGINT', () => void finish(0));
     process.on('SIGTERM', () => void finish(0));
     // a reader that goes away (`| head`) ends the trace, quietly
     process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') void finish(0); });
-    supervisor.start();
   });
 }
 
@@ -100,20 +92,19 @@ function resolveInterface(name: string): { ifindex: number; netnsInode: number }
   return { ifindex, netnsInode: statSync('/proc/self/ns/net').ino };
 }
 
-function banner(c: WatchConfig, mode: string, hooks: string[], blindSpots: string): string {
+function banner(c: WatchConfig, plan: ModePlan): string {
+  const { mode: { name: mode, blindSpots }, hooks } = plan;
   const filters = [c.srcIp && `--src-ip ${c.srcIp}`, c.dstIp && `--dst-ip ${c.dstIp}`, c.interface && `--interface ${c.interface}`, c.gsoOnly && '--gso-only']
     .filter(Boolean);
   return [
     `Tracing sk_buff frag_list in ${mode} mode at ${hooks.length} hooks (${hooks.join(', ')}). Ctrl-C to end.`,
     `Filters (in the kernel): ${filters.length ? filters.join(' ') : 'none'}. Rows: at most ${c.rate}/s.`,
+    ...plan.unattached.map((u) => `Not attached: ${u.hook} (${u.why}).`),
     `Note: ${mode} mode ${blindSpots}.`,
   ].join('\n');
 }
 
 function statsObject(state: TracerState) {
   const c = state.counters;
-  return {
-    inconsistent: c.sum('inconsistent'), overrun: c.sum('overrun'), filtered: c.sum('filtered'), inspected: c.sum('inspected'),
-    gso: c.sum('gso'), sampled: c.sum('sampled'), suppressed: c.sum('suppressed'), lost: c.get('lost_events'),
-  };
+  return { ...Object.fromEntries(state.mode.counters.map((name) => [name, c.sum(name)])), lost: c.get('lost_events') };
 }

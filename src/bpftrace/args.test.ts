@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { bpftraceArgs, ipWords } from './args.js';
 
 const layout = { fragsOffset: 48, fragStride: 16, fragLenOffset: 8, fragLenField: 'skb_frag.len' };
-const base = { programPath: '/p/tracepoint.bt', printIntervalSeconds: 1, sampleRatePerSecond: 10, layout };
+const base = { program: { path: '/p/tracepoint.bt' }, printIntervalSeconds: 1, sampleRatePerSecond: 10, layout };
 
 test('no filters', () => {
   assert.deepEqual(bpftraceArgs({ ...base, filters: { gsoOnly: false } }),
@@ -22,4 +22,10 @@ test('addresses become the words a little-endian load of the packet gives', () =
   assert.deepEqual(ipWords('::ffff:198.18.0.2'), [0, 0, 0xffff0000, 0x020012c6]);
   assert.deepEqual(ipWords('::'), [0, 0, 0, 0]);
   assert.throws(() => ipWords('10.0.0.300'), /not an IP/);
+});
+
+test('a program given as text goes in with -e', () => {
+  const args = bpftraceArgs({ ...base, program: { text: 'kprobe:skb_segment { }' }, filters: { gsoOnly: false } });
+  assert.deepEqual(args.slice(0, 4), ['-f', 'json', '-e', 'kprobe:skb_segment { }']);
+  assert.equal(args.length, 4 + 18);
 });

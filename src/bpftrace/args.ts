@@ -1,6 +1,6 @@
 // The one place that builds a bpftrace command line. Every value reaches the
 // program as a positional parameter ($1, $2, ...; see the table at the top of
-// probes/tracepoint.bt), never pasted into program text.
+// probes/*.bt), never pasted into program text.
 import { isIP } from 'node:net';
 import type { FragLayout } from '../kernel/layout.js';
 
@@ -13,7 +13,8 @@ export interface Filters {
 }
 
 export interface TracerArgs {
-  programPath: string;
+  /** a program file, or a program's text (kernel-function modes leave out what the kernel lacks) */
+  program: { path: string } | { text: string };
   printIntervalSeconds: number;
   sampleRatePerSecond: number;
   layout: FragLayout;
@@ -39,7 +40,8 @@ export function bpftraceArgs(a: TracerArgs): string[] {
     a.layout.fragsOffset, a.layout.fragStride, a.layout.fragLenOffset,
     bits, f.iface?.ifindex ?? 0, v4(src), v4(dst), ...v6(src), ...v6(dst), f.iface?.netnsInode ?? 0,
   ];
-  return ['-f', 'json', a.programPath, ...positional.map(String)];
+  const program = 'path' in a.program ? [a.program.path] : ['-e', a.program.text];
+  return ['-f', 'json', ...program, ...positional.map(String)];
 }
 
 /**

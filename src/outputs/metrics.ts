@@ -16,6 +16,7 @@ const HOOK_COUNTERS: Record<string, [counter: string, help: string]> = {
   filtered: ['frag_list_filtered_total', 'skbs rejected by the in-kernel filters.'],
   sampled: ['frag_list_events_sampled_total', 'Events sent to the agent with full context (within the sampling budget).'],
   suppressed: ['frag_list_events_suppressed_total', 'Events counted but not sent, over the in-kernel rate limit.'],
+  gso_change: ['frag_list_gso_changes_total', 'Kernel functions that changed gso_size or gso_type (bpf_skb_adjust_room makes the reported 1027).'],
 };
 
 export function createRegistries(state: TracerState, build: BuildInfo): { text: Registry; openMetrics: Registry } {
@@ -27,6 +28,7 @@ export function createRegistries(state: TracerState, build: BuildInfo): { text: 
   const mode = state.mode.name;
 
   for (const [mapName, [name, help]] of Object.entries(HOOK_COUNTERS)) {
+    if (!state.mode.counters.includes(mapName)) continue;
     new Counter({
       name, help, labelNames: ['hook'], registers,
       collect() { this.reset(); for (const [hook, v] of c.series(mapName)) this.inc({ hook }, v); },
@@ -52,7 +54,11 @@ export function createRegistries(state: TracerState, build: BuildInfo): { text: 
     collect() { this.set(state.up ? 1 : 0); } });
   new Gauge({ name: 'frag_list_probe_attached', help: 'Whether each hook of the probe mode is attached (1) or not (0).',
     labelNames: ['hook', 'mode'], registers,
-    collect() { this.reset(); for (const hook of state.hooks) this.set({ hook, mode }, state.up ? 1 : 0); } });
+    collect() {
+      this.reset();
+      for (const hook of state.hooks) this.set({ hook, mode }, state.up ? 1 : 0);
+      for (const { hook } of state.unattached) this.set({ hook, mode }, 0);
+    } });
   for (const kind of ['inconsistent', 'overrun'] as const) {
     new Gauge({ name: `frag_list_last_${kind}_timestamp_seconds`, help: `When the ${kind} counter last rose (0: never since start).`, registers,
       collect() { this.set(state.lastSeenSeconds[kind]); } });

@@ -3,18 +3,18 @@
 import type { BpftraceRecord } from '../bpftrace/records.js';
 import { parseSampledEvent, type SampledEvent } from '../bpftrace/sampled-event.js';
 import { decodeGsoType, type GsoTable } from '../kernel/gso.js';
-import { hookOf, type Mode } from '../modes.js';
+import { hookName, type Mode, type ModePlan } from '../modes.js';
 import { Counters } from './counters.js';
 import { EventRing } from './event-ring.js';
 
-/** Counters the probe programs keep in kernel maps, one series per hook. */
-export const KERNEL_COUNTERS = ['inspected', 'filtered', 'gso', 'with_frag_list', 'inconsistent', 'overrun', 'overrun_unverified', 'sampled', 'suppressed'] as const;
 /** Counters the agent keeps. */
 export const AGENT_COUNTERS = ['lost_events', 'unparsable_lines', 'helper_errors', 'tracer_restarts'] as const;
 
 export interface DecodedEvent extends Omit<SampledEvent, 'ktime_ns'> {
+  /** the hook label (the kernel function, or __skb_linearize, or the tracepoint) */
   hook: string;
   gso_type_names: string;
+  gso_type_before_names: string;
   /** when the agent received it (bpftrace prints as it happens) */
   time: string;
   ktime_ns: string;
@@ -34,10 +34,17 @@ export class TracerState {
   up = false;
   attachedProbes = 0;
   readonly lastSeenSeconds = { inconsistent: 0, overrun: 0 };
+  readonly mode: Mode;
+  /** hooks attached on this kernel, and those the mode has but the kernel lacks */
+  readonly hooks: readonly string[];
+  readonly unattached: ModePlan['unattached'];
 
-  constructor(readonly mode: Mode, readonly hooks: readonly string[], readonly gsoNames: GsoTable, eventsCapacity: number) {
+  constructor(plan: ModePlan, readonly gsoNames: GsoTable, eventsCapacity: number) {
+    this.mode = plan.mode;
+    this.hooks = plan.hooks;
+    this.unattached = plan.unattached;
     this.events = new EventRing(eventsCapacity);
-    for (const name of KERNEL_COUNTERS) for (const hook of hooks) this.counters.ensure(name, hook);
+    for (const name of this.mode.counters) for (const hook of this.hooks) this.counters.ensure(name, hook);
     for (const name of AGENT_COUNTERS) this.counters.ensure(name);
   }
 
@@ -61,8 +68,8 @@ export class TracerState {
         return { kind: 'attached', probes: record.probes };
       case 'map': {
         const name = record.name.replace(/^@/, '');
-        if (!(KERNEL_COUNTERS as readonly string[]).includes(name)) return { kind: 'none' };
-        const byHook = new Map([...record.values].map(([probe, v]) => [hookOf(probe), v]));
+        if (!this.mode.counters.includes(name)) return { kind: 'none' };
+        const byHook = new Map([...record.values].map(([key, v]) => [hookName(this.mode, key), v]));
         const rose = this.counters.observe(name, byHook);
         if (rose.length && (name === 'inconsistent' || name === 'overrun')) this.lastSeenSeconds[name] = nowMs / 1000;
         return { kind: 'none' };
@@ -71,7 +78,8 @@ export class TracerState {
         const e = parseSampledEvent(record.text);
         if (!e) return this.unparsable('printf text is not a sampled event', { text: record.text.slice(0, 200) });
         const event: DecodedEvent = {
-          ...e, hook: hookOf(e.probe), gso_type_names: decodeGsoType(e.gso_type, this.gsoNames),
+          ...e, hook: hookName(this.mode, e.hook),
+          gso_type_names: decodeGsoType(e.gso_type, this.gsoNames), gso_type_before_names: decodeGsoType(e.gso_type_before, this.gsoNames),
           time: new Date(nowMs).toISOString(), ktime_ns: e.ktime_ns.toString(),
         };
         this.events.push(event);

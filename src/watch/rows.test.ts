@@ -5,8 +5,9 @@ import { Counters } from '../state/counters.js';
 import type { DecodedEvent } from '../state/tracer-state.js';
 
 const event: DecodedEvent = {
-  kind: 'inconsistent', probe: 'tracepoint:net:netif_receive_skb_entry', hook: 'netif_receive_skb_entry', dev: 'tap0',
-  skb: '0xffff888abc123000', shinfo: '0xffff888102a0eec0', frag_list: '0x0', l3: 'ipv4', src: '198.18.0.2', dst: '198.18.0.1',
+  kind: 'inconsistent', inconsistent: true, overrun: false, hook: 'netif_receive_skb_entry', dev: 'tap0',
+  skb: '0xffff888abc123000', shinfo: '0xffff888102a0eec0', frag_list_before: '0x0', frag_list: '0x0', gso_size_before: 0, gso_type_before: 0,
+  gso_type_before_names: 'NONE', ethertype: 0x0800, l3: 'ipv4', src: '198.18.0.2', dst: '198.18.0.1',
   comm: 'python3', ktime_ns: '1', time: new Date(2026, 10, 26, 14, 23, 45, 123).toISOString(), stack: ['netif_receive_skb+142', 'tun_get_user+3464'],
   ifindex: 2, len: 3040, data_len: 0, nr_frags: 0, gso_size: 1348, gso_segs: 0, gso_type: 3, cloned: 0, proto: 6, sport: 40000, dport: 5201, cpu: 1, pid: 3494,
   gso_type_names: 'TCPV4|DODGY',
@@ -34,8 +35,21 @@ test('stack frames are indented under the row; colour only when asked', () => {
 });
 
 test('an OVERRUN row says how much data_len claims', () => {
-  const [row] = eventLines({ ...event, kind: 'overrun', data_len: 9000 }, style);
-  assert.match(row, /OVERRUN {6}.*0x0 \(no change\) data_len=9000 \[CRITICAL\]$/);
+  const [row] = eventLines({ ...event, kind: 'overrun', inconsistent: false, overrun: true, data_len: 9000 }, style);
+  assert.match(row, /OVERRUN {6}.*0x0 \(no change\) data_len=9000 beyond frags \[CRITICAL\]$/);
+});
+
+test('the guide\'s transitions: CREATE, CLEAR [!!], ACCESS [WARNING], GSO changes', () => {
+  const k = { ...event, inconsistent: false, hook: 'skb_gro_receive_list' };
+  assert.match(eventLines({ ...k, kind: 'create', frag_list: '0xffff888def456000' }, style)[0],
+    /CREATE {7}skb_gro_receive_list {5}\| 0xffff888abc123000 \| NULL -> 0xffff888def456000$/);
+  assert.match(eventLines({ ...k, kind: 'clear', hook: 'skb_segment_list', frag_list_before: '0xffff888def456000' }, style)[0],
+    /CLEAR .*\| 0xffff888def456000 -> NULL \[!!\]$/);
+  assert.match(eventLines({ ...k, kind: 'clear', hook: 'pskb_expand_head', frag_list_before: '0xffff888def456000', inconsistent: true }, style)[0],
+    /0xffff888def456000 -> NULL now INCONSISTENT \[!!\] \[CRITICAL\]$/);
+  assert.match(eventLines({ ...k, kind: 'access', hook: 'skb_segment' }, style)[0], /ACCESS .*\| 0x0 \(no change\) \[WARNING\]$/);
+  assert.match(eventLines({ ...k, kind: 'gso_change', hook: 'bpf_skb_adjust_room', gso_size_before: 1398, gso_type_before_names: 'TCPV4', gso_size: 1348, gso_type_names: 'TCPV4|DODGY|UDP_TUNNEL' }, style)[0],
+    /GSO_CHANGE .*gso 1398\/TCPV4 -> 1348\/TCPV4\|DODGY\|UDP_TUNNEL$/);
 });
 
 test('statistics come from the counters, and say what the mode cannot see', () => {
@@ -43,7 +57,7 @@ test('statistics come from the counters, and say what the mode cannot see', () =
   c.observe('inconsistent', new Map([['a', 30]]));
   c.observe('filtered', new Map([['a', 20], ['b', 5]]));
   c.observe('suppressed', new Map([['a', 10]]));
-  const lines = statistics({ counters: c, rowsShown: 20, sampleRate: 20, modeName: 'tracepoint', modeEvents: ['inconsistent'] });
+  const lines = statistics({ counters: c, rowsShown: 20, sampleRate: 20, modeName: 'tracepoint', modeCounters: ['inconsistent', 'overrun', 'filtered', 'suppressed'] });
   assert.equal(lines[0], '--- Statistics ---');
   assert.ok(lines.includes('Total events:       30'));
   assert.ok(lines.includes('  INCONSISTENT:     30    <- This is the problem!'));
@@ -54,4 +68,15 @@ test('statistics come from the counters, and say what the mode cannot see', () =
 
 test('clock is HH:MM:SS.mmm', () => {
   assert.equal(clock(new Date(2026, 0, 1, 3, 4, 5, 6)), '03:04:05.006');
+});
+
+test('in a kernel-function mode every kind is counted', () => {
+  const c = new Counters();
+  c.observe('create', new Map([['skb_gro_receive_list', 25]]));
+  c.observe('clear', new Map([['skb_segment_list', 24]]));
+  c.observe('access', new Map([['skb_segment', 1]]));
+  const lines = statistics({ counters: c, rowsShown: 0, sampleRate: 20, modeName: 'kprobe', modeCounters: ['create', 'clear', 'modify', 'access', 'inconsistent', 'overrun', 'gso_change'] });
+  assert.ok(lines.includes('Total events:       50'));
+  assert.ok(lines.includes('  CREATE events:    25'));
+  assert.ok(lines.includes('  MODIFY events:    0'));
 });

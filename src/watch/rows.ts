@@ -8,13 +8,15 @@ export interface RowStyle { verbose: boolean; stackTrace: boolean; color: boolea
 const RED = '\x1b[31;1m', YELLOW = '\x1b[33m', RESET = '\x1b[0m';
 const MARKER_COLORS: Record<string, string> = { '[CRITICAL]': RED, '[WARNING]': YELLOW, '[!!]': YELLOW };
 
-/** The guide's event names; OVERRUN is ours. */
-export const EVENT_LABEL: Record<DecodedEvent['kind'], string> = { inconsistent: 'INCONSISTENT', overrun: 'OVERRUN' };
+/** The guide's event names; OVERRUN and GSO_CHANGE are ours. */
+export const EVENT_LABEL: Record<DecodedEvent['kind'], string> = {
+  inconsistent: 'INCONSISTENT', overrun: 'OVERRUN', create: 'CREATE', clear: 'CLEAR', modify: 'MODIFY', access: 'ACCESS', gso_change: 'GSO_CHANGE',
+};
 
 export function header(s: RowStyle): string[] {
   const fn = 'FUNCTION'.padEnd(s.functionWidth);
   const line = s.verbose
-    ? `${'TIME'.padEnd(19)}${'CPU'.padEnd(4)}${'COMM'.padEnd(17)}${'PID'.padEnd(8)}${'EVENT'.padEnd(13)}${fn} | ${'SKB'.padEnd(18)} | ${'FRAG_LIST'.padEnd(20)} | GSO_INFO`
+    ? `${'TIME'.padEnd(19)}${'CPU'.padEnd(4)}${'COMM'.padEnd(17)}${'PID'.padEnd(8)}${'EVENT'.padEnd(13)}${fn} | ${'SKB'.padEnd(18)} | ${'FRAG_LIST'.padEnd(37)} | GSO_INFO`
     : `${'TIME'.padEnd(19)}${'CPU'.padEnd(4)}${'EVENT'.padEnd(13)}${fn} | ${'SKB'.padEnd(18)} | CHANGE`;
   return [line, '-'.repeat(line.length)];
 }
@@ -25,13 +27,31 @@ export function clock(d: Date): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
 
-/** The frag_list cell: a transition (before -> after) or the unchanged value. */
-function fragList(e: DecodedEvent): string {
-  return `${e.frag_list} (no change)`;
+const ptr = (p: string) => (p === '0x0' ? 'NULL' : p);
+
+/** The frag_list change as the guide writes it: "NULL -> 0x...", "0x... -> NULL", "0x0 (no change)". */
+export function fragListChange(e: DecodedEvent): string {
+  switch (e.kind) {
+    case 'create': case 'clear': case 'modify': return `${ptr(e.frag_list_before)} -> ${ptr(e.frag_list)}`;
+    default: return `${e.frag_list} (no change)`;
+  }
 }
 
-function marker(e: DecodedEvent): string {
-  return e.kind === 'inconsistent' || e.kind === 'overrun' ? '[CRITICAL]' : '';
+function markers(e: DecodedEvent): string[] {
+  const m: string[] = [];
+  if (e.kind === 'clear') m.push('[!!]');
+  if (e.kind === 'access' && e.gso_size > 0 && !e.inconsistent && !e.overrun) m.push('[WARNING]');
+  if (e.kind === 'inconsistent' || e.kind === 'overrun' || e.inconsistent || e.overrun) m.push('[CRITICAL]');
+  return m;
+}
+
+/** What else the row says: a GSO change, an OVERRUN's data_len, the state after a transition. */
+function detail(e: DecodedEvent): string {
+  const parts: string[] = [];
+  if (e.kind === 'gso_change') parts.push(`gso ${e.gso_size_before}/${e.gso_type_before_names} -> ${e.gso_size}/${e.gso_type_names}`);
+  if (e.overrun) parts.push(`data_len=${e.data_len} beyond frags`);
+  if (e.inconsistent && e.kind !== 'inconsistent') parts.push('now INCONSISTENT');
+  return parts.join(' ');
 }
 
 const paint = (text: string, s: RowStyle) =>
@@ -44,38 +64,41 @@ export function eventLines(e: DecodedEvent, s: RowStyle): string[] {
   const cpu = String(e.cpu).padEnd(4);
   const event = EVENT_LABEL[e.kind].padEnd(13);
   const fn = e.hook.padEnd(s.functionWidth);
-  const overrun = e.kind === 'overrun' ? ` data_len=${e.data_len}` : '';
+  const tail = [detail(e), ...markers(e)].filter(Boolean).join(' ');
   const lines: string[] = [];
   if (s.verbose) {
     const gso = `type=${e.gso_type_names} size=${e.gso_size} segs=${e.gso_segs}`;
-    lines.push(`${time}${cpu}${e.comm.slice(0, 16).padEnd(17)}${String(e.pid).padEnd(8)}${event}${fn} | ${e.skb.padEnd(18)} | ${fragList(e).padEnd(20)} | ${gso}${overrun} ${marker(e)}`);
+    lines.push(`${time}${cpu}${e.comm.slice(0, 16).padEnd(17)}${String(e.pid).padEnd(8)}${event}${fn} | ${e.skb.padEnd(18)} | ${fragListChange(e).padEnd(37)} | ${gso}${tail ? ` ${tail}` : ''}`);
     const flow = e.l3 === 'other'
-      ? `non-IP (ethertype 0x${e.proto.toString(16).padStart(4, '0')})`
+      ? `non-IP (ethertype 0x${e.ethertype.toString(16).padStart(4, '0')})`
       : `${hostPort(e.src, e.sport, e.l3)} -> ${hostPort(e.dst, e.dport, e.l3)}`;
     lines.push(`  -> Flow: ${flow} | dev=${e.dev} len=${e.len} data_len=${e.data_len} nr_frags=${e.nr_frags} cloned=${e.cloned}`);
   } else {
-    lines.push(`${time}${cpu}${event}${fn} | ${e.skb.padEnd(18)} | ${fragList(e)}${overrun} ${marker(e)}`);
+    lines.push(`${time}${cpu}${event}${fn} | ${e.skb.padEnd(18)} | ${fragListChange(e)}${tail ? ` ${tail}` : ''}`);
   }
   if (s.stackTrace) for (const frame of e.stack) lines.push(`        ${frame}`);
   return lines.map((l) => paint(l, s));
 }
 
-export interface StatisticsInput { counters: Counters; rowsShown: number; sampleRate: number; modeName: string; modeEvents: readonly string[] }
+export interface StatisticsInput { counters: Counters; rowsShown: number; sampleRate: number; modeName: string; modeCounters: readonly string[] }
 
 /** The guide's exit block, exact from the kernel counters. */
 export function statistics(x: StatisticsInput): string[] {
   const c = x.counters;
+  const has = (name: string) => x.modeCounters.includes(name);
+  const value = (name: string) => (has(name) ? String(c.sum(name)) : `n/a (${x.modeName} mode cannot see it)`);
+  const total = ['create', 'clear', 'modify', 'access', 'inconsistent', 'overrun'].filter(has).reduce((n, k) => n + c.sum(k), 0);
   const inconsistent = c.sum('inconsistent'), overrun = c.sum('overrun');
-  const unseen = (event: string) => (x.modeEvents.includes(event) ? String(c.sum(event)) : `n/a (${x.modeName} mode cannot see it)`);
   return [
     '--- Statistics ---',
-    `Total events:       ${inconsistent + overrun}`,
-    `  CREATE events:    ${unseen('create')}`,
-    `  CLEAR events:     ${unseen('clear')}`,
-    `  MODIFY events:    ${unseen('modify')}`,
-    `  ACCESS events:    ${unseen('access')}`,
+    `Total events:       ${total}`,
+    `  CREATE events:    ${value('create')}`,
+    `  CLEAR events:     ${value('clear')}`,
+    `  MODIFY events:    ${value('modify')}`,
+    `  ACCESS events:    ${value('access')}`,
     `  INCONSISTENT:     ${inconsistent}${inconsistent > 0 ? '    <- This is the problem!' : ''}`,
     `  OVERRUN:          ${overrun}${overrun > 0 ? '    <- data_len beyond the skb: skb_segment would crash' : ''}`,
+    ...(has('gso_change') ? [`  GSO changes:      ${c.sum('gso_change')}`] : []),
     `  Filtered out:     ${c.sum('filtered')}`,
     `Skbs inspected:     ${c.sum('inspected')} (GSO ${c.sum('gso')}, with frag_list ${c.sum('with_frag_list')})`,
     `Rows shown:         ${x.rowsShown}`,
