@@ -6,9 +6,9 @@
 set -euo pipefail
 
 runtime_apt=(bpftrace iproute2 util-linux procps)
-test_apt=(python3 iperf3 ethtool prometheus prometheus-alertmanager)
+test_apt=(python3 iperf3 ethtool prometheus prometheus-alertmanager qemu-system-x86 busybox-static cpio)
 runtime_rpm=(bpftrace iproute util-linux procps-ng)
-test_rpm=(python3 iperf3 ethtool golang-github-prometheus golang-github-prometheus-alertmanager)
+test_rpm=(python3 iperf3 ethtool golang-github-prometheus golang-github-prometheus-alertmanager qemu-system-x86 busybox cpio)
 
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1

@@ -16,7 +16,8 @@ test('every record type bpftrace 0.17 prints', () => {
 });
 
 test('partial, garbage and malformed lines are reported, never thrown', () => {
-  for (const line of ['', '{"type": "map", "data": {"@x": {"a": 1', 'Attaching 8 probes...', '42', '{"data": 1}',
+  assert.deepEqual(parseRecord(''), { type: 'other', recordType: 'blank' });
+  for (const line of ['{"type": "map", "data": {"@x": {"a": 1', 'Attaching 8 probes...', '42', '{"data": 1}',
     '{"type": "map", "data": {"@x": {"a": -1}}}', '{"type": "map", "data": {"@x": {"a": "1"}}}', '{"type": "map", "data": {}}',
     '{"type": "attached_probes", "data": {}}', '{"type": "printf", "data": 5}', '{"type": "lost_events"}']) {
     const r = parseRecord(line);

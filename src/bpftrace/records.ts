@@ -16,6 +16,7 @@ export type BpftraceRecord =
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 export function parseRecord(line: string): BpftraceRecord {
+  if (!line.trim()) return { type: 'other', recordType: 'blank' }; // bpftrace prints empty lines between some records
   let obj: unknown;
   try {
     obj = JSON.parse(line);

@@ -277,7 +277,7 @@ ${site(`
 function writerHook(h: FunctionHook, n: number, entry: string, ret: string, skbArg: string, mode: 'kprobe' | 'fentry'): string {
   const label = h.fn === '__pskb_pull_tail'
     // a pull of all paged data is __skb_linearize
-    ? `$sk = (struct sk_buff *)${skbArg};\n  @e_hook[tid, ${n}] = ${mode === 'kprobe' ? 'arg1' : 'args->delta'} == $sk->data_len ? ${id('__skb_linearize')} : ${id('__pskb_pull_tail')};`
+    ? `$sk = (struct sk_buff *)${skbArg};\n  @e_hook[tid, ${n}] = (uint32)${mode === 'kprobe' ? 'arg1' : 'args->delta'} == $sk->data_len ? ${id('__skb_linearize')} : ${id('__pskb_pull_tail')};`
     : `@e_hook[tid, ${n}] = ${id(h.labels[0] as (typeof HOOK_LABELS)[number])};`;
   return `${entry}:${h.fn}
 {

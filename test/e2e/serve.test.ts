@@ -226,6 +226,33 @@ describe('refusals', () => {
   });
 });
 
+describe('mode selection on this kernel (no kprobes, no fentry)', () => {
+  test('--mode kprobe and --mode fentry are refused with the reason, exit 1', async () => {
+    const kprobe = await execa(process.execPath, [CLI, 'serve', '--mode=kprobe'], { reject: false });
+    assert.equal(kprobe.exitCode, 1);
+    assert.match(kprobe.stderr, /--mode kprobe: the kernel has no kprobes/);
+    const fentry = await execa(process.execPath, [CLI, 'serve', '--mode=fentry'], { reject: false });
+    assert.equal(fentry.exitCode, 1);
+    assert.match(fentry.stderr, /--mode fentry: bpftrace reports no kfunc \(fentry\) support/);
+  });
+
+  test('--mode auto falls back to tracepoint and says why', async () => {
+    const agent = await startAgent(['--mode=auto', '--log.level=info']);
+    try {
+      const page = await (await agent.get('/metrics')).text();
+      assert.match(page, /frag_list_build_info\{[^}]*mode="tracepoint"/);
+    } finally {
+      await agent.stop();
+    }
+    const log = String((await agent.proc).stdout).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const serving = log.find((l) => l.msg === 'serving');
+    assert.equal(serving.mode, 'tracepoint');
+    const why = Object.fromEntries(serving.modes.map((m: { mode: string; why: string }) => [m.mode, m.why]));
+    assert.match(why.fentry, /no kfunc/);
+    assert.match(why.kprobe, /no kprobes/);
+  });
+});
+
 describe('doctor', () => {
   test('human and JSON reports agree that serve can run here, in tracepoint mode', async () => {
     const human = await execa(process.execPath, [CLI, 'doctor'], { reject: false });

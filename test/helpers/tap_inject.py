@@ -17,12 +17,21 @@ VIRTIO_NET_HDR_F_NEEDS_CSUM = 1
 VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_TCPV6 = 1, 4
 
 
+def ip_checksum(header):
+    total = sum(struct.unpack(f"!{len(header) // 2}H", header))
+    total = (total & 0xFFFF) + (total >> 16)
+    total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
 def frame(dev_mac, src, dst, payload, sport, dport):
     tcp = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, 0x18, 65535, 0, 0)
     body = tcp + b"\xab" * payload
     if src.version == 4:
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), 0, 0x4000, 64, 6, 0,
                          src.packed, dst.packed)
+        # a valid header checksum, so that the skb also survives ip_rcv (forwarding tests)
+        ip = ip[:10] + struct.pack("!H", ip_checksum(ip)) + ip[12:]
         ethertype = 0x0800
     else:
         ip = struct.pack("!IHBB16s16s", 6 << 28, len(body), 6, 64, src.packed, dst.packed)

@@ -1,0 +1,103 @@
+// The kprobe and fentry modes, for real: Debian's kernel booted under qemu
+// (this machine's own kernel has neither), the agent running inside it, real
+// traffic, and the agent's /metrics and /events read back. See
+// test/realkernel/ and shared/reference/real-kernel-testing.md.
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Metrics } from '../helpers/agent.js';
+import { debianKernel, parseSerial, runGuest, type ModeResult } from '../helpers/guest.js';
+
+const MODES = ['kprobe', 'fentry'];
+const INJECTED = 200;      // tap frames in guest-scenario.sh
+const UDP_SENDS = 200;     // UDP_SEGMENT sends in guest-scenario.sh
+
+describe('kernel-function modes on Debian bookworm\'s kernel under qemu', { timeout: 330_000 }, () => {
+  let result: ReturnType<typeof parseSerial>;
+  let release = '';
+
+  before(async () => {
+    const kernel = await debianKernel('linux-image-cloud-amd64');
+    release = kernel.release;
+    const run = await runGuest(kernel, MODES, 300_000);
+    result = parseSerial(run.serial);
+    process.stdout.write(`# guest ${kernel.release}: ${run.seconds.toFixed(0)} s for ${MODES.join(' + ')}\n`);
+    assert.ok(result.done, `the guest finished its scenario:\n${run.serial.split('\n').slice(-30).join('\n')}`);
+  });
+
+  for (const mode of MODES) {
+    describe(`${mode} mode`, () => {
+      let r: ModeResult;
+      const delta = (phase: string, prev: string, name: string, labels: Record<string, string> = {}) =>
+        sum(r.snapshots.get(phase)!, name, labels) - sum(r.snapshots.get(prev)!, name, labels);
+
+      before(() => {
+        r = result.modes.get(mode)!;
+        assert.ok(r?.ready, `the agent became ready in ${mode} mode: ${r?.log.join('\n')}`);
+      });
+
+      test('hooks: every hook is attached or reported unattached, none silently missing', () => {
+        const m = r.snapshots.get('start')!;
+        const attached = [...m.samples].filter(([k]) => k.startsWith('frag_list_probe_attached{'));
+        assert.ok(attached.length >= 8, 'attach status for each hook');
+        assert.ok(attached.every(([k]) => k.includes(`mode="${mode}"`)));
+        const status = attached.map(([k, v]) => `${/hook="([^"]+)"/.exec(k)![1]}=${v}`).join(' ');
+        process.stdout.write(`# ${release} ${mode}: ready in ${r.readySeconds} s; attached: ${status}\n`);
+        assert.equal(sum(m, 'frag_list_tracer_up'), 1);
+        assert.equal(sum(m, 'frag_list_probe_attached', { hook: 'skb_segment' }), 1);
+      });
+
+      test('TCP over veth with TSO off: skb_segment ACCESS rises; no INCONSISTENT, no OVERRUN', () => {
+        const access = delta('tcp', 'start', 'frag_list_events_total', { event: 'access', hook: 'skb_segment' });
+        assert.ok(access > 0, `ACCESS at skb_segment: ${access}`);
+        assert.equal(delta('tcp', 'start', 'frag_list_inconsistent_total'), 0);
+        assert.equal(delta('tcp', 'start', 'frag_list_overrun_total'), 0);
+        process.stdout.write(`# ${mode} tcp: skb_segment ACCESS +${access}\n`);
+      });
+
+      test('UDP_SEGMENT into an rx-gro-list veth: CREATE at skb_gro_receive_list, CLEAR at skb_segment_list, with pointers', () => {
+        const create = delta('udpgro', 'tcp', 'frag_list_events_total', { event: 'create', hook: 'skb_gro_receive_list' });
+        const clear = delta('udpgro', 'tcp', 'frag_list_events_total', { event: 'clear', hook: 'skb_segment_list' });
+        const modify = delta('udpgro', 'tcp', 'frag_list_events_total', { event: 'modify', hook: 'skb_gro_receive_list' });
+        assert.ok(create > 0 && create <= UDP_SENDS, `CREATE ${create}`);
+        assert.equal(clear, create, 'every list GRO built was cleared by segmentation');
+        assert.equal(delta('udpgro', 'tcp', 'frag_list_overrun_total'), 0);
+        const events = r.events.get('udpgro')!;
+        const c = events.find((e) => e.kind === 'create' && e.hook === 'skb_gro_receive_list');
+        assert.ok(c, 'a sampled CREATE');
+        assert.equal(c.frag_list_before, '0x0');
+        assert.match(c.frag_list, /^0xf[0-9a-f]+$/);
+        assert.match(c.gso_type_names, /UDP_L4|FRAGLIST/);
+        const x = events.find((e) => e.kind === 'clear' && e.hook === 'skb_segment_list');
+        assert.ok(x, 'a sampled CLEAR');
+        assert.match(x.frag_list_before, /^0xf[0-9a-f]+$/);
+        assert.equal(x.frag_list, '0x0');
+        assert.ok(x.stack.length > 0, 'CLEAR carries a kernel stack');
+        process.stdout.write(`# ${mode} udpgro (${r.udpSink}): CREATE +${create}, MODIFY +${modify}, CLEAR +${clear}\n`);
+      });
+
+      test('TAP IFF_VNET_HDR GSO frames forwarded out a TSO-off veth: one INCONSISTENT at skb_segment per frame', () => {
+        const inconsistent = delta('tap', 'udpgro', 'frag_list_inconsistent_total', { hook: 'skb_segment' });
+        assert.equal(inconsistent, INJECTED);
+        assert.equal(delta('tap', 'udpgro', 'frag_list_overrun_total'), 0);
+        const e = r.events.get('tap')!.find((x) => x.kind === 'inconsistent' && x.hook === 'skb_segment');
+        assert.ok(e, 'a sampled INCONSISTENT at skb_segment');
+        assert.equal(e.gso_size, 1348);
+        assert.equal(e.gso_type_names, 'TCPV4|DODGY');
+        assert.equal(e.data_len, 0);
+        assert.equal(e.src, '198.18.12.2');
+        assert.equal(e.dst, '198.18.13.2');
+        process.stdout.write(`# ${mode} tap: injected ${INJECTED}, INCONSISTENT at skb_segment +${inconsistent}\n`);
+      });
+
+      test('the agent stopped cleanly', () => {
+        assert.equal(r.exitCode, 0);
+        assert.equal(sum(r.snapshots.get('tap')!, 'frag_list_tracer_restarts_total'), 0);
+        assert.equal(sum(r.snapshots.get('tap')!, 'frag_list_tracer_unparsable_lines_total'), 0);
+      });
+    });
+  }
+});
+
+function sum(m: Metrics, name: string, labels: Record<string, string> = {}): number {
+  return m.sum(name, labels);
+}

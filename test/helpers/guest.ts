@@ -1,0 +1,87 @@
+// The real-kernel stage: Debian's kernel under qemu (software emulation), with
+// an initramfs of this host's binaries and the built agent
+// (test/realkernel/). Kernels come from the apt registry, unpacked, never
+// installed on the host.
+import { execa } from 'execa';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseMetrics, type Metrics } from './agent.js';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const CACHE = '/var/cache/fraglist-kernels';
+
+/** Downloads and unpacks the kernel a metapackage (e.g. linux-image-cloud-amd64) points at. */
+export async function debianKernel(metapackage = 'linux-image-cloud-amd64'): Promise<{ root: string; vmlinuz: string; release: string }> {
+  const deps = await execa('apt-cache', ['depends', metapackage]);
+  const pkg = /Depends: (linux-image-[\w.+-]+)/.exec(deps.stdout)?.[1];
+  if (!pkg) throw new Error(`apt-cache depends ${metapackage}: no linux-image package (run apt-get update)`);
+  const root = join(CACHE, pkg);
+  if (!existsSync(join(root, 'boot'))) {
+    mkdirSync(CACHE, { recursive: true });
+    await execa('apt-get', ['download', pkg], { cwd: CACHE });
+    const deb = readdirSync(CACHE).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
+    if (!deb) throw new Error(`apt-get download ${pkg} left no .deb`);
+    await execa('dpkg-deb', ['-x', join(CACHE, deb), root]);
+  }
+  const vmlinuz = readdirSync(join(root, 'boot')).find((f) => f.startsWith('vmlinuz-'))!;
+  return { root, vmlinuz: join(root, 'boot', vmlinuz), release: vmlinuz.slice('vmlinuz-'.length) };
+}
+
+export interface GuestRun { serial: string; seconds: number }
+
+/** Boots the kernel with the test initramfs; returns the serial console text. */
+export async function runGuest(kernel: { root: string; vmlinuz: string }, modes: string[], timeoutMs: number): Promise<GuestRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'flx-guest-'));
+  try {
+    const cpio = join(dir, 'initrd.cpio'), serial = join(dir, 'serial.log');
+    await execa('bash', [join(REPO, 'test/realkernel/build-initramfs.sh'), cpio, kernel.root, REPO]);
+    const t0 = Date.now();
+    await execa('qemu-system-x86_64', [
+      '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', '3072', '-display', 'none', '-monitor', 'none',
+      '-no-reboot', '-nic', 'none', '-serial', `file:${serial}`, '-kernel', kernel.vmlinuz, '-initrd', cpio,
+      '-append', `console=ttyS0 panic=-1 quiet flx_modes=${modes.join(',')}`,
+    ], { timeout: timeoutMs, reject: false });
+    return { serial: readFileSync(serial, 'utf8'), seconds: (Date.now() - t0) / 1000 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface ModeResult {
+  ready: boolean;
+  readySeconds: number;
+  snapshots: Map<string, Metrics>;
+  events: Map<string, Array<Record<string, any>>>;
+  exitCode?: number;
+  udpSink?: string;
+  log: string[];
+}
+
+/** Reads the FLX-* lines guest-scenario.sh prints, per mode. */
+export function parseSerial(serial: string): { kernel?: string; done: boolean; modes: Map<string, ModeResult> } {
+  const modes = new Map<string, ModeResult>();
+  const mode = (m: string) => {
+    if (!modes.has(m)) modes.set(m, { ready: false, readySeconds: 0, snapshots: new Map(), events: new Map(), log: [] });
+    return modes.get(m)!;
+  };
+  let kernel: string | undefined, done = false;
+  const lines = serial.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    let m: RegExpExecArray | null;
+    if ((m = /^FLX-KERNEL (\S+)/.exec(line))) kernel = m[1];
+    else if (line === 'FLX-DONE') done = true;
+    else if ((m = /^FLX-READY (\S+) (\d) (\d+)/.exec(line))) Object.assign(mode(m[1]), { ready: m[2] === '1', readySeconds: Number(m[3]) });
+    else if ((m = /^FLX-SNAP (\S+) (\S+)/.exec(line))) {
+      const body: string[] = [];
+      while (++i < lines.length && lines[i] !== 'FLX-END') body.push(lines[i]);
+      mode(m[1]).snapshots.set(m[2], parseMetrics(body.join('\n')));
+    } else if ((m = /^FLX-EVENTS (\S+) (\S+) (.*)$/.exec(line))) mode(m[1]).events.set(m[2], JSON.parse(m[3]).events);
+    else if ((m = /^FLX-EXIT (\S+) (\d+)/.exec(line))) mode(m[1]).exitCode = Number(m[2]);
+    else if ((m = /^FLX-UDP (\S+) (.*)$/.exec(line))) mode(m[1]).udpSink = m[2];
+    else if ((m = /^FLX-LOG (\S+) (.*)$/.exec(line))) mode(m[1]).log.push(m[2]);
+  }
+  return { kernel, done, modes };
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds the initramfs of the real-kernel test guest from this host's own
+# binaries: busybox, bpftrace, node with the built agent, python3 for traffic,
+# ip, ethtool, setpriv, plus veth.ko and tun.ko from the guest kernel package.
+#   build-initramfs.sh OUT.cpio KERNEL_ROOT REPO
+# KERNEL_ROOT is a `dpkg-deb -x` of a linux-image package; REPO has dist/ built.
+set -euo pipefail
+out=$1 kroot=${2%/} repo=${3%/}
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,etc,app,lib/modules,usr/bin,usr/sbin,var}
+ln -s ../run "$root/var/run"
+cp /bin/busybox "$root/bin/busybox"
+for app in $(/bin/busybox --list); do [ -e "$root/bin/$app" ] || ln -s busybox "$root/bin/$app"; done
+
+copy_with_libs() {
+  local bin=$1 dest=${2:-$1}
+  mkdir -p "$root$(dirname "$dest")"
+  cp -L "$bin" "$root$dest"
+  ldd "$bin" | awk '/=>/ {print $3} /^\s*\/lib/ {print $1}' | while read -r lib; do
+    if [ -n "$lib" ] && [ ! -e "$root$lib" ]; then mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; fi
+  done
+}
+copy_with_libs "$(command -v bpftrace)" /usr/bin/bpftrace
+copy_with_libs "$(readlink -f "$(command -v node)")" /usr/bin/node
+copy_with_libs /usr/bin/python3.11 /usr/bin/python3
+copy_with_libs /usr/sbin/ip /usr/sbin/ip
+copy_with_libs /usr/sbin/ethtool /usr/sbin/ethtool
+copy_with_libs /usr/bin/setpriv /usr/bin/setpriv
+mkdir -p "$root/lib64" && cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
+# bpftrace's clang needs its builtin headers
+if [ -d /usr/lib/llvm-14/lib/clang ]; then mkdir -p "$root/usr/lib/llvm-14/lib"; cp -a /usr/lib/llvm-14/lib/clang "$root/usr/lib/llvm-14/lib/"; fi
+tar -C / --exclude='python3.11/test' --exclude='python3.11/idlelib' --exclude='python3.11/tkinter' --exclude='python3.11/ensurepip' \
+  --exclude='python3.11/lib2to3' --exclude='python3.11/config-*' --exclude='__pycache__' --exclude='python3.11/site-packages' --exclude='python3.11/dist-packages' \
+  -cf - usr/lib/python3.11 | tar -C "$root" -xf -
+
+find "$kroot/lib/modules" \( -name veth.ko -o -name tun.ko \) -exec cp {} "$root/lib/modules/" \;
+
+# the agent: built code, probes, production dependencies only
+cp -a "$repo/dist" "$repo/probes" "$repo/package.json" "$root/app/"
+(cd "$repo" && npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2) | while read -r dir; do
+  rel=${dir#"$repo"/}
+  if [ ! -e "$root/app/$rel" ]; then mkdir -p "$root/app/$(dirname "$rel")"; cp -a "$dir" "$root/app/$rel"; fi
+done
+mkdir -p "$root/app/test/helpers" "$root/app/test/realkernel"
+cp "$repo/test/helpers/tap_inject.py" "$root/app/test/helpers/"
+cp "$repo/test/realkernel/guest-scenario.sh" "$repo/test/realkernel/traffic.py" "$root/app/test/realkernel/"
+cp "$repo/test/realkernel/guest-init.sh" "$root/init"
+chmod +x "$root/init"
+
+(cd "$root" && find . | cpio -o -H newc --quiet) > "$out"

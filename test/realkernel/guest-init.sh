@@ -1,0 +1,23 @@
+#!/bin/busybox sh
+# /init of the real-kernel test guest. Settings come from the kernel command
+# line (unknown key=value parameters reach init's environment):
+#   flx_modes=kprobe,fentry   the probe modes to run the scenario in
+# the host's own tools first (util-linux setpriv, iproute2), busybox for the rest
+export PATH=/usr/bin:/usr/sbin:/bin:/sbin HOME=/tmp
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+mount -t tmpfs run /run
+mount -t tracefs nodev /sys/kernel/tracing
+mount -t debugfs nodev /sys/kernel/debug
+mkdir -p /dev/net /run/netns
+[ -e /dev/net/tun ] || mknod /dev/net/tun c 10 200
+for m in /lib/modules/*.ko; do insmod "$m" 2>/dev/null; done
+/usr/sbin/ip link set lo up
+echo "FLX-KERNEL $(uname -r)"
+for mode in $(echo "${flx_modes:-kprobe}" | tr , ' '); do
+  sh /app/test/realkernel/guest-scenario.sh "$mode"
+done
+echo FLX-DONE
+poweroff -f

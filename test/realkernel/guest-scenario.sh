@@ -1,0 +1,82 @@
+#!/bin/busybox sh
+# One probe mode inside the guest: start the agent, drive three kinds of real
+# traffic, print /metrics and /events after each phase to the console.
+#   FLX-SNAP <mode> <phase>        then the /metrics text, then FLX-END
+#   FLX-EVENTS <mode> <phase> <json of /events>
+mode=$1
+ip=/usr/sbin/ip
+py=/usr/bin/python3
+url=http://127.0.0.1:10045
+cd /app
+
+node dist/src/cli.js serve --mode "$mode" --web.listen-address=127.0.0.1:10045 --sample.rate=50 --log.level=info > "/tmp/agent-$mode.log" 2>&1 &
+agent=$!
+t0=$(date +%s)
+ready=0
+for i in $(seq 1 300); do
+  if wget -q -O /dev/null "$url/readyz" 2>/dev/null; then ready=1; break; fi
+  kill -0 $agent 2>/dev/null || break
+  sleep 1
+done
+echo "FLX-READY $mode $ready $(( $(date +%s) - t0 ))"
+if [ $ready != 1 ]; then
+  sed "s/^/FLX-LOG $mode /" "/tmp/agent-$mode.log" | tail -40
+  kill $agent 2>/dev/null; wait $agent 2>/dev/null
+  exit 0
+fi
+
+snap() {
+  echo "FLX-SNAP $mode $1"
+  wget -q -O - "$url/metrics" | grep '^frag_list_'
+  echo "FLX-END"
+  echo "FLX-EVENTS $mode $1 $(wget -q -O - "$url/events")"
+}
+settle() { sleep 3; }   # two print intervals: the kernel counters reach the agent
+
+snap start
+
+# 1. TCP across a veth pair, TSO off on the sender: software GSO -> skb_segment
+$ip netns add ta; $ip netns add tb
+$ip link add va netns ta type veth peer name vb netns tb
+$ip -n ta addr add 198.18.10.1/24 dev va; $ip -n tb addr add 198.18.10.2/24 dev vb
+$ip -n ta link set va up; $ip -n tb link set vb up; $ip -n ta link set lo up; $ip -n tb link set lo up
+$ip netns exec ta ethtool -K va tso off >/dev/null
+$ip netns exec tb $py test/realkernel/traffic.py tcp-sink 198.18.10.2 5201 &
+sink=$!
+sleep 1
+$ip netns exec ta $py test/realkernel/traffic.py tcp-send 198.18.10.2 5201 8000000
+wait $sink
+settle; snap tcp
+
+# 2. UDP_SEGMENT sends into a veth with rx-gro-list: real frag_list skbs
+$ip netns add ua; $ip netns add ub
+$ip link add ua0 netns ua type veth peer name ub0 netns ub
+$ip -n ua addr add 198.18.11.1/24 dev ua0; $ip -n ub addr add 198.18.11.2/24 dev ub0
+$ip -n ua link set ua0 up; $ip -n ub link set ub0 up
+$ip netns exec ua ethtool -K ua0 tx-udp-segmentation off >/dev/null
+# veth NAPI (needed for GRO) comes on only when gro is switched on
+$ip netns exec ub ethtool -K ub0 gro off >/dev/null; $ip netns exec ub ethtool -K ub0 gro on rx-gro-list on >/dev/null
+$ip netns exec ub $py test/realkernel/traffic.py udp-sink 198.18.11.2 6000 6 > /tmp/udp-sink.txt &
+sink=$!
+sleep 1
+$ip netns exec ua $py test/realkernel/traffic.py udp-gso-send 198.18.11.2 6000 200 60 1000
+wait $sink
+echo "FLX-UDP $mode $(cat /tmp/udp-sink.txt)"
+settle; snap udpgro
+
+# 3. seed-INCONSISTENT skbs from a TAP (IFF_VNET_HDR), forwarded out a TSO-off veth
+$ip netns add fa; $ip netns add fb
+$ip -n fa tuntap add dev tap0 mode tap vnet_hdr
+$ip -n fa addr add 198.18.12.1/24 dev tap0; $ip -n fa link set tap0 up
+$ip link add fv0 netns fa type veth peer name fv1 netns fb
+$ip -n fa addr add 198.18.13.1/24 dev fv0; $ip -n fb addr add 198.18.13.2/24 dev fv1
+$ip -n fa link set fv0 up; $ip -n fb link set fv1 up; $ip -n fa link set lo up
+$ip netns exec fa ethtool -K fv0 tso off >/dev/null
+$ip netns exec fa sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward; echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 0 > /proc/sys/net/ipv4/conf/tap0/rp_filter'
+$ip netns exec fa $py test/helpers/tap_inject.py tap0 198.18.12.2 198.18.13.2 200
+settle; snap tap
+
+kill $agent; wait $agent
+echo "FLX-EXIT $mode $?"
+grep -E '"level":(40|50)' "/tmp/agent-$mode.log" | grep -v 'sampled' | head -5 | sed "s/^/FLX-LOG $mode /"
+for ns in ta tb ua ub fa fb; do $ip netns del $ns; done
