@@ -76,11 +76,12 @@ const SITE_STATE = `
   $nr = (uint64)$sh->nr_frags;
   $data_len = (uint64)$skb->data_len;
 
-  /* L3: on transmit network_header is set; on receive skb->data is past the
-   * Ethernet header and network_header may be stale (0). */
+  /* L3: network_header when it is set (transmit, GRO, GSO: where skb->data may
+   * already be past the IP header); else skb->data, which on receive is past the
+   * Ethernet header while network_header is still unset (0). */
   $nh = (uint64)$skb->network_header;
   $l3 = (uint64)$skb->data;
-  if ($nh != 0 && $nh != 0xffff && (uint64)$skb->head + $nh >= $l3) { $l3 = (uint64)$skb->head + $nh; }
+  if ($nh != 0 && $nh != 0xffff) { $l3 = (uint64)$skb->head + $nh; }
   $ethertype = (uint64)bswap($skb->protocol);
   $v4 = $ethertype == 0x0800;
   $v6 = $ethertype == 0x86dd;

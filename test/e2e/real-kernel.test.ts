@@ -10,6 +10,7 @@ import { debianKernel, parseSerial, runGuest, type ModeResult } from '../helpers
 const MODES = ['kprobe', 'fentry'];
 const INJECTED = 200;      // tap frames in guest-scenario.sh
 const UDP_SENDS = 200;     // UDP_SEGMENT sends in guest-scenario.sh
+const SEGMENTS = 60;       // segments per send
 
 describe('kernel-function modes on Debian bookworm\'s kernel under qemu', { timeout: 330_000 }, () => {
   let result: ReturnType<typeof parseSerial>;
@@ -58,7 +59,8 @@ describe('kernel-function modes on Debian bookworm\'s kernel under qemu', { time
         const create = delta('udpgro', 'tcp', 'frag_list_events_total', { event: 'create', hook: 'skb_gro_receive_list' });
         const clear = delta('udpgro', 'tcp', 'frag_list_events_total', { event: 'clear', hook: 'skb_segment_list' });
         const modify = delta('udpgro', 'tcp', 'frag_list_events_total', { event: 'modify', hook: 'skb_gro_receive_list' });
-        assert.ok(create > 0 && create <= UDP_SENDS, `CREATE ${create}`);
+        // GRO may flush a list early (NAPI budget), so lists >= sends; each holds at least 2 segments
+        assert.ok(create >= UDP_SENDS / 2 && create <= UDP_SENDS * SEGMENTS / 2, `CREATE ${create}`);
         assert.equal(clear, create, 'every list GRO built was cleared by segmentation');
         assert.equal(delta('udpgro', 'tcp', 'frag_list_overrun_total'), 0);
         const events = r.events.get('udpgro')!;
@@ -66,11 +68,14 @@ describe('kernel-function modes on Debian bookworm\'s kernel under qemu', { time
         assert.ok(c, 'a sampled CREATE');
         assert.equal(c.frag_list_before, '0x0');
         assert.match(c.frag_list, /^0xf[0-9a-f]+$/);
-        assert.match(c.gso_type_names, /UDP_L4|FRAGLIST/);
+        assert.equal(c.src, '198.18.11.1');
+        assert.equal(c.dport, 6000);
         const x = events.find((e) => e.kind === 'clear' && e.hook === 'skb_segment_list');
         assert.ok(x, 'a sampled CLEAR');
         assert.match(x.frag_list_before, /^0xf[0-9a-f]+$/);
         assert.equal(x.frag_list, '0x0');
+        // the type GRO completion set, as it was when segmentation started (it resets it)
+        assert.equal(x.gso_type_before_names, 'UDP_L4|FRAGLIST');
         assert.ok(x.stack.length > 0, 'CLEAR carries a kernel stack');
         process.stdout.write(`# ${mode} udpgro (${r.udpSink}): CREATE +${create}, MODIFY +${modify}, CLEAR +${clear}\n`);
       });
