@@ -78,5 +78,8 @@ export async function startTracer(req: TracerRequest, handlers: TracerHandlers):
     refusals.push(`${plan.mode.name}: ${tail.filter((l) => /ERROR|rror/.test(l)).slice(-1)[0] ?? tail.slice(-1)[0] ?? 'bpftrace exited before attaching'}`);
     handlers.refused(plan.mode.name, next, [...tail]);
   }
-  return { error: `cannot start: every probe mode was refused when attaching (${refusals.join('; ')}). Run \`fraglist-exporter doctor\`.` };
+  const headers = refusals.some((r) => /linux\/[\w/]+\.h' file not found/.test(r))
+    ? ' bpftrace needs this kernel\'s headers here (fix: apt-get install -y linux-headers-$(uname -r)   # RHEL/Fedora: dnf install -y kernel-devel-$(uname -r)).'
+    : '';
+  return { error: `cannot start: every probe mode was refused when attaching (${refusals.join('; ')}).${headers} Run \`fraglist-exporter doctor\`.` };
 }

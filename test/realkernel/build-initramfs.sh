@@ -35,7 +35,14 @@ tar -C / --exclude='python3.11/test' --exclude='python3.11/idlelib' --exclude='p
   --exclude='python3.11/lib2to3' --exclude='python3.11/config-*' --exclude='__pycache__' --exclude='python3.11/site-packages' --exclude='python3.11/dist-packages' \
   -cf - usr/lib/python3.11 | tar -C "$root" -xf -
 
-find "$kroot/lib/modules" \( -name veth.ko -o -name tun.ko \) -exec cp {} "$root/lib/modules/" \;
+# modules live in lib/ or usr/lib/ (trixie), plain or xz-compressed; busybox insmod wants them plain
+find "$kroot" -path '*/modules/*' \( -name 'veth.ko*' -o -name 'tun.ko*' \) | while read -r ko; do
+  case "$ko" in
+    *.xz) xz -dc "$ko" > "$root/lib/modules/$(basename "$ko" .xz)" ;;
+    *.zst) zstd -qdc "$ko" > "$root/lib/modules/$(basename "$ko" .zst)" ;;
+    *) cp "$ko" "$root/lib/modules/" ;;
+  esac
+done
 
 # the agent: built code, probes, production dependencies only
 cp -a "$repo/dist" "$repo/probes" "$repo/package.json" "$root/app/"
