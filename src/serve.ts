@@ -20,9 +20,9 @@ export async function serve(config: ServeConfig): Promise<number> {
   }, {
     applied: (a) => logApplied(log, a),
     stderr: (line) => log.warn({ stderr: line }, 'bpftrace'),
-    exited(info, tail) {
-      tracerState?.runEnded();
-      tracerState?.counters.add('tracer_restarts');
+    exited(info, tail, state) {
+      state.runEnded();
+      state.counters.add('tracer_restarts');
       log.error({ ...info, stderr: tail }, 'bpftrace exited; restarting');
     },
     refused: (mode, next, tail) => log.warn({ mode, next, stderr: tail }, `${mode} mode was refused at attach time${next ? `; trying ${next}` : ''}`),
@@ -32,7 +32,6 @@ export async function serve(config: ServeConfig): Promise<number> {
     return 1;
   }
   const { facts, verdict, plan, state, supervisor } = tracer;
-  let tracerState: TracerState | undefined = state;
   const registries = createRegistries(state, {
     version: VERSION, bpftraceVersion: facts.bpftrace.version ?? 'unknown', kernel: facts.kernelRelease, gsoNamesSource: facts.gsoNamesSource,
   });

@@ -25,7 +25,7 @@ export interface TracerHandlers {
   applied(a: Applied): void;
   stderr(line: string): void;
   /** bpftrace exited after it had attached */
-  exited(info: { code?: number; signal?: string; ranMs: number; restartInMs?: number }, stderrTail: string[]): void;
+  exited(info: { code?: number; signal?: string; ranMs: number; restartInMs?: number }, stderrTail: string[], state: TracerState): void;
   /** a mode was refused at attach time; the next is tried */
   refused(mode: ModeName, next: ModeName | undefined, stderrTail: string[]): void;
 }
@@ -68,7 +68,7 @@ export async function startTracer(req: TracerRequest, handlers: TracerHandlers):
       },
       exited(info) {
         if (!attached) { settle(false); return; }
-        handlers.exited(info, [...tail]);
+        handlers.exited(info, [...tail], state);
       },
     });
     supervisor.start();
