@@ -7,15 +7,13 @@ import { Btf } from './btf.js';
 import { capEffOf, missingBpfCapabilities } from './capabilities.js';
 import { fragLayout, type FragLayout } from './layout.js';
 import { gsoTableForRelease, gsoTableFromBtf, type GsoTable } from './gso.js';
+import { FUNCTION_HOOKS } from '../probes/program.js';
 
 export const BTF_PATH = '/sys/kernel/btf/vmlinux';
 const TRACEFS_DIRS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
 
-/** The kernel functions the seed and a complete watcher hook (kernel-facts.md §4-5). */
-export const WATCHED_FUNCTIONS = [
-  'skb_gro_receive', 'skb_gro_receive_list', 'skb_segment_list', '__pskb_pull_tail',
-  'pskb_expand_head', '___pskb_trim', 'skb_segment', 'bpf_skb_adjust_room',
-] as const;
+/** The kernel functions the kprobe and fentry programs hook. */
+export const WATCHED_FUNCTIONS = FUNCTION_HOOKS.map((h) => h.fn);
 
 export interface FunctionStatus { name: string; inKallsyms: boolean; traceable: boolean | undefined }
 
