@@ -8,6 +8,13 @@ test('defaults', () => {
   assert.equal(c.telemetryPath, '/metrics');
   assert.equal(c.mode, 'auto');
   assert.equal(c.sampleRate, 10);
+  assert.deepEqual(c.filters, { srcIp: undefined, dstIp: undefined, interface: undefined, gsoOnly: false });
+});
+
+test('serve filters come from flags or the environment (the systemd env file, the Helm chart)', () => {
+  const env = { FRAGLIST_FILTER_SRC_IP: '198.18.0.2', FRAGLIST_FILTER_GSO_ONLY: 'true' };
+  assert.deepEqual(serveConfig(['--filter.dst-ip=2001:db8::1', '--filter.interface', 'eth0'], env).filters,
+    { srcIp: '198.18.0.2', dstIp: '2001:db8::1', interface: 'eth0', gsoOnly: true });
 });
 
 test('flags win over environment, environment over defaults', () => {
@@ -32,6 +39,9 @@ test('every bad value names its flag in one line', () => {
     [['--log.level=loud'], /^--log\.level:/],
     [['--web.telemetry-path=metrics'], /^--web\.telemetry-path:/],
     [['--summary.schedule=often'], /^--summary\.schedule:/],
+    [['--filter.src-ip=10.0.0.300'], /^--filter\.src-ip: "10\.0\.0\.300" is not an IPv4 or IPv6 address$/],
+    [['--filter.interface=a/b'], /^--filter\.interface:/],
+    [['--filter.gso-only=yes'], /^--filter\.gso-only: "yes" is not true or false$/],
     [['--no-such-flag'], /^--no-such-flag: unknown flag$/],
     [['stray'], /^stray: unexpected argument$/],
   ];

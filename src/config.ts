@@ -19,7 +19,11 @@ export interface ServeConfig {
   logLevel: string;
   summarySchedule: string;
   recheckSchedule: string;
+  filters: ServeFilters;
 }
+
+/** serve's in-kernel filters: an agent watching one flow or one interface */
+export interface ServeFilters { srcIp?: string; dstIp?: string; interface?: string; gsoOnly: boolean }
 
 export interface DoctorConfig { json: boolean; bpftracePath: string; mode: ModeName | 'auto' }
 
@@ -74,6 +78,20 @@ export const parseListenAddress: Parse<ListenAddress> = (raw, f) => {
   return { host, port };
 };
 
+const trueOrFalse: Parse<boolean> = (raw, f) => {
+  if (raw !== 'true' && raw !== 'false') throw new UsageError(`--${f}: "${raw}" is not true or false`);
+  return raw === 'true';
+};
+const optional = <T>(parse: Parse<T>): Parse<T | undefined> => (raw, f) => (raw === '' ? undefined : parse(raw, f));
+const ipAddress: Parse<string> = (raw, f) => {
+  if (isIP(raw) === 0) throw new UsageError(`--${f}: "${raw}" is not an IPv4 or IPv6 address`);
+  return raw;
+};
+const ifaceName: Parse<string> = (raw, f) => {
+  if (!/^[^\s/:]{1,15}$/.test(raw) || raw === '.' || raw === '..') throw new UsageError(`--${f}: "${raw}" is not an interface name`);
+  return raw;
+};
+
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 const MODES = ['auto', ...MODE_NAMES] as const;
 
@@ -88,16 +106,10 @@ export const SERVE_FLAGS = {
   logLevel: flag('log.level', 'info', LOG_LEVELS.join('|'), oneOf(LOG_LEVELS)),
   summarySchedule: flag('summary.schedule', '*/5 * * * *', 'cron schedule of the summary log line', cronSpec),
   recheckSchedule: flag('recheck.schedule', '*/10 * * * *', 'cron schedule of the host capability re-check', cronSpec),
-};
-
-const optional = <T>(parse: Parse<T>): Parse<T | undefined> => (raw, f) => (raw === '' ? undefined : parse(raw, f));
-const ipAddress: Parse<string> = (raw, f) => {
-  if (isIP(raw) === 0) throw new UsageError(`--${f}: "${raw}" is not an IPv4 or IPv6 address`);
-  return raw;
-};
-const ifaceName: Parse<string> = (raw, f) => {
-  if (!/^[^\s/:]{1,15}$/.test(raw) || raw === '.' || raw === '..') throw new UsageError(`--${f}: "${raw}" is not an interface name`);
-  return raw;
+  filterSrcIp: flag('filter.src-ip', '', 'count only skbs from this IPv4/IPv6 address', optional(ipAddress)),
+  filterDstIp: flag('filter.dst-ip', '', 'count only skbs to this address', optional(ipAddress)),
+  filterInterface: flag('filter.interface', '', 'count only skbs on this interface (of the agent\'s network namespace)', optional(ifaceName)),
+  filterGsoOnly: flag('filter.gso-only', 'false', 'count only GSO skbs (true|false)', trueOrFalse),
 };
 
 export const WATCH_FLAGS = {
@@ -144,7 +156,8 @@ export function parseFlags<S extends Record<string, FlagSpec<unknown>>>(
 }
 
 export function serveConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig {
-  return parseFlags(SERVE_FLAGS, argv, env).values;
+  const { filterSrcIp, filterDstIp, filterInterface, filterGsoOnly, ...rest } = parseFlags(SERVE_FLAGS, argv, env).values;
+  return { ...rest, filters: { srcIp: filterSrcIp, dstIp: filterDstIp, interface: filterInterface, gsoOnly: filterGsoOnly } };
 }
 
 export function doctorConfig(argv: string[], env: NodeJS.ProcessEnv): DoctorConfig {

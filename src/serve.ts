@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
 import type { ServeConfig } from './config.js';
 import { inspectHost } from './kernel/host.js';
+import { resolveInterface } from './kernel/interface.js';
 import { createApp } from './outputs/http.js';
 import { createRegistries } from './outputs/metrics.js';
 import { assess } from './preflight.js';
@@ -14,9 +15,11 @@ import { VERSION } from './version.js';
 
 export async function serve(config: ServeConfig): Promise<number> {
   const log = pino({ level: config.logLevel, base: { app: 'fraglist-exporter' } });
+  const { interface: ifaceName, ...addressFilters } = config.filters;
+  const iface = ifaceName ? resolveInterface(ifaceName, 'filter.interface') : undefined;
   const tracer = await startTracer({
     bpftracePath: config.bpftracePath, mode: config.mode, printIntervalSeconds: config.printInterval,
-    sampleRatePerSecond: config.sampleRate, filters: { gsoOnly: false }, eventsCapacity: config.eventsBuffer, restart: true,
+    sampleRatePerSecond: config.sampleRate, filters: { ...addressFilters, iface }, eventsCapacity: config.eventsBuffer, restart: true,
   }, {
     applied: (a) => logApplied(log, a),
     stderr: (line) => log.warn({ stderr: line }, 'bpftrace'),
@@ -47,7 +50,7 @@ export async function serve(config: ServeConfig): Promise<number> {
   const addr = server.address() as AddressInfo;
   log.info({
     mode: plan.mode.name, hooks: plan.hooks, unattached: plan.unattached, blind_spots: plan.mode.blindSpots,
-    listen: `${addr.address}:${addr.port}`, frag_layout: facts.layout, gso_names: facts.gsoNamesSource,
+    listen: `${addr.address}:${addr.port}`, filters: config.filters, frag_layout: facts.layout, gso_names: facts.gsoNamesSource,
     modes: verdict.modes, pid: supervisor.pid,
   }, 'serving');
   for (const u of plan.unattached) log.warn(u, `hook ${u.hook} not attached`);

@@ -1,15 +1,15 @@
 // `fraglist-exporter watch`: the original BCC watcher's terminal tool on top of
 // the same probes, parser and state as serve. Rows on stdout (line by line,
 // colour only on a TTY), notices on stderr, exact statistics at the end.
-import { readFileSync, statSync } from 'node:fs';
-import { UsageError, type WatchConfig } from './config.js';
+import type { WatchConfig } from './config.js';
+import { resolveInterface } from './kernel/interface.js';
 import type { ModePlan } from './modes.js';
 import type { TracerState } from './state/tracer-state.js';
 import { startTracer } from './tracer.js';
 import { eventLines, header, statistics, type RowStyle } from './watch/rows.js';
 
 export async function watch(config: WatchConfig): Promise<number> {
-  const iface = config.interface ? resolveInterface(config.interface) : undefined;
+  const iface = config.interface ? resolveInterface(config.interface, 'interface') : undefined;
   const out = (lines: string[]) => { if (lines.length) process.stdout.write(lines.join('\n') + '\n'); };
   const note = (text: string) => process.stderr.write(`${text}\n`);
   let rowsShown = 0, suppressedNoted = 0, lastNoticeMs = 0;
@@ -79,17 +79,6 @@ export async function watch(config: WatchConfig): Promise<number> {
     // a reader that goes away (`| head`) ends the trace, quietly
     process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') void finish(0); });
   });
-}
-
-/** An interface name of this network namespace -> what the probe compares. */
-function resolveInterface(name: string): { ifindex: number; netnsInode: number } {
-  let ifindex: number;
-  try {
-    ifindex = Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8'));
-  } catch {
-    throw new UsageError(`--interface: no interface "${name}" in this network namespace`);
-  }
-  return { ifindex, netnsInode: statSync('/proc/self/ns/net').ino };
 }
 
 function banner(c: WatchConfig, plan: ModePlan): string {

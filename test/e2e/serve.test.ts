@@ -84,6 +84,27 @@ describe('serve on this kernel', () => {
     assert.equal(e.len, 40 + 20 + 1200);
   });
 
+  test('--filter.dst-ip (IPv6) and --filter.gso-only: a filtered agent counts only its flow, exactly', async () => {
+    const filtered = await startAgent(['--filter.dst-ip=2001:db8::7', '--filter.gso-only=true']);
+    try {
+      const f0 = await filtered.metrics();
+      await inject(tap.ns, tap.dev, '2001:db8::2', '2001:db8::7', 23, { payload: 1400, gsoSize: 700 });
+      await inject(tap.ns, tap.dev, '2001:db8::2', '2001:db8::8', 17, { payload: 1400, gsoSize: 700 });
+      await inject(tap.ns, tap.dev, '198.18.0.2', '198.18.0.1', 11);
+      const before = f0.sum('frag_list_filtered_total', { hook: HOOK });
+      await until('the other flows to be filtered', async () => {
+        const m = await filtered.metrics();
+        return m.sum('frag_list_filtered_total', { hook: HOOK }) - before >= 28 ? m : undefined;
+      });
+      await sleep(1500);
+      const f1 = await filtered.metrics();
+      assert.equal(f1.sum('frag_list_inconsistent_total') - f0.sum('frag_list_inconsistent_total'), 23);
+      assert.equal(f1.sum('frag_list_skbs_inspected_total', { hook: HOOK }) - f0.sum('frag_list_skbs_inspected_total', { hook: HOOK }), 23);
+    } finally {
+      assert.equal((await filtered.stop()).code, 0);
+    }
+  });
+
   test('a TCP stream across a veth pair is inspected and never INCONSISTENT or OVERRUN', async () => {
     const { a, b } = await vethPair();
     const m0 = await agent.metrics();
