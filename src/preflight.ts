@@ -19,7 +19,7 @@ const install = (pkg: { apt: string; dnf: string }) => `apt-get install -y ${pkg
 export function assess(h: HostFacts, requested: ModeName | 'auto'): Verdict {
   const problems: Problem[] = [];
   if (!h.isRoot) problems.push({ what: 'not running as root (bpftrace requires uid 0)', fix: 'run as root: sudo fraglist-exporter ...' });
-  else if (h.missingCapabilities.length) problems.push({ what: `running without ${h.missingCapabilities.join(' and ')} (needed to load BPF programs; CAP_SYS_ADMIN also does)`, fix: 'grant CAP_BPF and CAP_PERFMON (Kubernetes: securityContext.capabilities.add), or run privileged' });
+  else if (h.missingCapabilities.length) problems.push({ what: `running without ${h.missingCapabilities.join(' and ')} (bpftrace needs it to read the kernel's BTF and load its programs)`, fix: 'grant CAP_SYS_ADMIN (Kubernetes: securityContext.capabilities.add: [SYS_ADMIN]; systemd: CapabilityBoundingSet=CAP_SYS_ADMIN)' });
   if (h.bpftrace.error) problems.push({ what: `bpftrace unavailable: ${h.bpftrace.error}`, fix: install({ apt: 'bpftrace', dnf: 'bpftrace' }) });
   if (!h.btf) problems.push({ what: 'no kernel BTF at /sys/kernel/btf/vmlinux (this version reads skb layouts from BTF)', fix: 'boot a kernel built with CONFIG_DEBUG_INFO_BTF=y (RHEL >= 8.2, Debian >= 11, Ubuntu >= 20.10 ship one)' });
   else if (h.layoutError) problems.push({ what: `cannot read skb_shared_info from BTF: ${h.layoutError}`, fix: 'report this kernel release with `fraglist-exporter doctor --json`' });

@@ -1,14 +1,15 @@
-// Whether this process may load and attach BPF tracing programs: CAP_SYS_ADMIN,
-// or CAP_BPF with CAP_PERFMON (5.8+). A uid-0 process in a container can lack both.
+// Whether this process may run bpftrace: CAP_SYS_ADMIN. CAP_BPF with
+// CAP_PERFMON (5.8+) loads and attaches the programs, but bpftrace (0.17,
+// measured) also lists the kernel's BTF with bpf(BPF_BTF_GET_NEXT_ID), which
+// only CAP_SYS_ADMIN may call; without it bpftrace knows no kernel type. A
+// uid-0 process in a container or a hardened unit can lack it.
 
-const CAP_SYS_ADMIN = 21n, CAP_PERFMON = 38n, CAP_BPF = 39n;
+const CAP_SYS_ADMIN = 21n;
 
 /** From the CapEff line of /proc/self/status (hex). */
 export function missingBpfCapabilities(capEffHex: string): string[] {
   const caps = BigInt(`0x${capEffHex.trim() || '0'}`);
-  const has = (bit: bigint) => ((caps >> bit) & 1n) === 1n;
-  if (has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON))) return [];
-  return has(CAP_BPF) ? ['CAP_PERFMON'] : has(CAP_PERFMON) ? ['CAP_BPF'] : ['CAP_BPF', 'CAP_PERFMON'];
+  return ((caps >> CAP_SYS_ADMIN) & 1n) === 1n ? [] : ['CAP_SYS_ADMIN'];
 }
 
 export function capEffOf(procStatus: string): string {

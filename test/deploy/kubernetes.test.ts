@@ -24,7 +24,7 @@ test('default render: a ServiceAccount, DaemonSet, PodMonitor and PrometheusRule
   assert.deepEqual(objects.map((o) => o.kind).sort(), ['DaemonSet', 'PodMonitor', 'PrometheusRule', 'ServiceAccount']);
   for (const o of objects) await validateObject(o);
   const c = container(objects);
-  assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'], add: ['BPF', 'PERFMON', 'SYSLOG', 'SYS_RESOURCE'] });
+  assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'], add: ['SYS_ADMIN', 'SYSLOG', 'SYS_RESOURCE'] });
   assert.equal(c.securityContext.privileged, false);
   assert.equal(c.readinessProbe.httpGet.path, '/readyz');
   assert.equal(c.livenessProbe.httpGet.path, '/healthz');

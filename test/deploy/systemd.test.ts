@@ -1,0 +1,114 @@
+// Bare metal: the bundle's install.sh puts the agent, unit and env file in
+// place on this machine; systemd-analyze verifies the unit; the unit's service
+// is started with its ExecStart, environment file and capability bounding set
+// (systemd is not PID 1 here, so not by systemctl: see helpers/systemd.ts),
+// answers /metrics, counts real skbs, and its stop leaves no bpftrace behind.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execa } from 'execa';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { freePort, parseMetrics, until, sleep } from '../helpers/agent.js';
+import { bundle } from '../helpers/bundle.js';
+import { root } from '../helpers/kubernetes.js';
+import { cleanup, inject, tapHost } from '../helpers/net.js';
+import { parseUnit, startService } from '../helpers/systemd.js';
+
+const UNIT = '/etc/systemd/system/fraglist-exporter.service';
+const ENV_FILE = '/etc/fraglist-exporter/fraglist-exporter.env';
+const PREFIX = '/opt/fraglist-exporter';
+
+describe('systemd install on this host', () => {
+  let unpacked: string;
+  before(async () => {
+    assert.ok(!existsSync(PREFIX) && !existsSync(UNIT), `${PREFIX} or ${UNIT} exists already: not ours to overwrite`);
+    unpacked = mkdtempSync(tmpdir() + '/flx-bundle-');
+    await execa('tar', ['-xzf', await bundle(), '-C', unpacked]);
+  });
+  after(async () => {
+    await execa(`${unpacked}/fraglist-exporter/install.sh`, ['--uninstall', '--purge'], { reject: false });
+    rmSync(unpacked, { recursive: true, force: true });
+    await cleanup();
+  });
+
+  test('install.sh puts bpftrace, the agent, the unit and the env file in place', async () => {
+    const r = await execa(`${unpacked}/fraglist-exporter/install.sh`, { reject: false, all: true });
+    assert.equal(r.exitCode, 0, r.all);
+    process.stdout.write(`# ${r.all!.split('\n').filter((l) => l.startsWith('install.sh:')).join(' | ')}\n`);
+    assert.match(r.all!, /serve would run in tracepoint mode/, 'it ran doctor with the installed agent');
+    assert.match(r.all!, /systemd is not running here, so nothing was started/);
+    assert.equal(readFileSync(UNIT, 'utf8'), readFileSync(root + 'deploy/systemd/fraglist-exporter.service', 'utf8'));
+    assert.equal(readFileSync(ENV_FILE, 'utf8'), readFileSync(root + 'deploy/systemd/fraglist-exporter.env', 'utf8'));
+    const v = await execa(`${PREFIX}/bin/fraglist-exporter`, ['--version']);
+    assert.match(v.stdout, /^fraglist-exporter \d+\.\d+\.\d+/);
+    await execa('bpftrace', ['--version']);
+  });
+
+  test('systemd-analyze verify passes on the unit, and fails on a broken copy', async () => {
+    const ok = await execa('systemd-analyze', ['verify', UNIT], { reject: false, all: true });
+    assert.equal(ok.exitCode, 0, ok.all);
+    assert.doesNotMatch(ok.all!, /fraglist-exporter\.service/, `no complaint about the unit: ${ok.all}`);
+    const dir = mkdtempSync(tmpdir() + '/flx-unit-');
+    try {
+      const broken = readFileSync(UNIT, 'utf8').replace('bin/fraglist-exporter serve', 'bin/no-such-binary serve').replace('KillMode=mixed', 'KillMode=gently');
+      writeFileSync(`${dir}/fraglist-exporter.service`, broken);
+      const bad = await execa('systemd-analyze', ['verify', `${dir}/fraglist-exporter.service`], { reject: false, all: true });
+      assert.notEqual(bad.exitCode, 0, bad.all);
+      assert.match(bad.all!, /no-such-binary/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the unit\'s service starts with its env file and bounding set, counts real skbs, and stops leaving no bpftrace', async () => {
+    const port = await freePort();
+    // as an operator would: edit the env file
+    writeFileSync(ENV_FILE, readFileSync(ENV_FILE, 'utf8').replace(/^FRAGLIST_WEB_LISTEN_ADDRESS=.*$/m, `FRAGLIST_WEB_LISTEN_ADDRESS=127.0.0.1:${port}`));
+    const unitText = readFileSync(UNIT, 'utf8');
+    assert.deepEqual(parseUnit(unitText).Service.CapabilityBoundingSet, ['CAP_SYS_ADMIN CAP_SYSLOG CAP_SYS_RESOURCE']);
+    const tap = await tapHost();
+    const service = startService(unitText);
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      await until('the service to be ready', async () => {
+        if (service.proc.exitCode !== null) throw new Error(`service exited: ${(await service.proc).all}`);
+        return (await fetch(base + '/readyz').then((r) => r.ok, () => false)) || undefined;
+      }, 90_000);
+      const status = readFileSync(`/proc/${service.pid}/status`, 'utf8');
+      assert.match(status, /^CapBnd:\s*0000000400200000$/m, 'bounded to CAP_SYS_ADMIN and CAP_SYSLOG (this VM has no CAP_SYS_RESOURCE to give)');
+      assert.match(status, /^NoNewPrivs:\s*1$/m);
+      const children = (await execa('pgrep', ['-P', String(service.pid)])).stdout.split('\n').map(Number);
+      const bpftrace = children.find((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'bpftrace');
+      assert.ok(bpftrace, 'bpftrace runs under the service');
+
+      const m0 = parseMetrics(await (await fetch(base + '/metrics')).text());
+      assert.equal(m0.sum('frag_list_tracer_up'), 1);
+      await inject(tap.ns, tap.dev, '198.18.6.2', '198.18.0.1', 40);
+      const m1 = await until('the injected skbs to be counted', async () => {
+        const m = parseMetrics(await (await fetch(base + '/metrics')).text());
+        return m.sum('frag_list_inconsistent_total') - m0.sum('frag_list_inconsistent_total') >= 40 ? m : undefined;
+      });
+      await sleep(1500);
+      const m2 = parseMetrics(await (await fetch(base + '/metrics')).text());
+      assert.equal(m2.sum('frag_list_inconsistent_total') - m0.sum('frag_list_inconsistent_total'), 40);
+      assert.ok(m1);
+
+      const stopped = await service.stop();
+      assert.equal(stopped.code, 0);
+      assert.ok(stopped.ms < 15_000, `stopped in ${stopped.ms} ms, within TimeoutStopSec`);
+      assert.ok(!existsSync(`/proc/${bpftrace}`), `bpftrace ${bpftrace} is gone`);
+      process.stdout.write(`# service: ready, counted 40 of 40, stopped in ${stopped.ms} ms, bpftrace ${bpftrace} gone\n`);
+    } finally {
+      if (service.proc.exitCode === null) service.proc.kill('SIGKILL');
+    }
+  });
+
+  test('install.sh --uninstall --purge removes what it put in place', async () => {
+    const r = await execa(`${unpacked}/fraglist-exporter/install.sh`, ['--uninstall', '--purge'], { reject: false, all: true });
+    assert.equal(r.exitCode, 0, r.all);
+    for (const p of [PREFIX, UNIT, '/etc/fraglist-exporter']) assert.ok(!existsSync(p), `${p} removed`);
+    const bad = await execa(`${unpacked}/fraglist-exporter/install.sh`, ['--frobnicate'], { reject: false, all: true });
+    assert.equal(bad.exitCode, 2);
+    assert.equal(bad.all!.trim().split('\n').length, 1, bad.all);
+  });
+});
