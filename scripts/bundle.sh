@@ -22,9 +22,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 stage=$work/fraglist-exporter
 
-(cd "$root" && npm run --silent build)
+# compiled apart from the repository's dist/, which a running test suite reads
+(cd "$root" && npx --no-install tsc -p tsconfig.json --outDir "$work/dist" --sourceMap false)
 mkdir -p "$stage/bin" "$stage/node/bin" "$stage/dist" "$stage/deploy" "$stage/scripts"
-cp -a "$root/dist/src" "$stage/dist/src"
+cp -a "$work/dist/src" "$stage/dist/src"
 find "$stage/dist/src" -name '*.test.js' -delete
 cp -a "$root/probes" "$root/package.json" "$root/package-lock.json" "$stage/"
 cp -a "$root/deploy/systemd" "$stage/deploy/systemd"
