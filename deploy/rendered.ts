@@ -2,6 +2,7 @@
 import { stringify } from 'yaml';
 import { ruleGroups } from './alerts.js';
 import { prometheusRuleTemplate } from './helm-rules.js';
+import { valuesSchema } from './helm-values-schema.js';
 import { dashboards } from '../grafana/dashboards.js';
 import { kernelFunctionProgram, tracepointProgram } from '../src/probes/program.js';
 
@@ -11,6 +12,7 @@ export function renderedFiles(): Map<string, string> {
   const files = new Map<string, string>();
   files.set('deploy/prometheus/fraglist-exporter.rules.yml', GENERATED + stringify({ groups: ruleGroups() }, { lineWidth: 0 }));
   files.set('deploy/helm/fraglist-exporter/templates/prometheusrule.yaml', prometheusRuleTemplate());
+  files.set('deploy/helm/fraglist-exporter/values.schema.json', JSON.stringify(valuesSchema(), null, 2) + '\n');
   files.set('probes/tracepoint.bt', tracepointProgram());
   files.set('probes/kprobe.bt', kernelFunctionProgram('kprobe'));
   files.set('probes/fentry.bt', kernelFunctionProgram('fentry'));

@@ -18,7 +18,7 @@ fi
 bin=${XDG_CACHE_HOME:-$HOME/.cache}/fraglist-exporter/helm-render
 src=$root/scripts/helm-render/main.go
 if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
-  command -v go >/dev/null || { echo "helm-template.sh: neither helm nor go is installed (apt-get install golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev)" >&2; exit 1; }
+  command -v go >/dev/null || { echo "helm-template.sh: neither helm nor go is installed (apt-get install golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev golang-github-xeipuuv-gojsonschema-dev)" >&2; exit 1; }
   mkdir -p "$(dirname "$bin")"
   (cd "$root/scripts/helm-render" && GO111MODULE=off GOPATH=/usr/share/gocode go build -o "$bin.tmp" . && mv "$bin.tmp" "$bin")
 fi

@@ -92,8 +92,8 @@ const ifaceName: Parse<string> = (raw, f) => {
   return raw;
 };
 
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-const MODES = ['auto', ...MODE_NAMES] as const;
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export const MODES = ['auto', ...MODE_NAMES] as const;
 
 export const SERVE_FLAGS = {
   listen: flag('web.listen-address', ':10045', 'address to serve /metrics and the API on', parseListenAddress),

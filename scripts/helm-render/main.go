@@ -2,8 +2,10 @@
 // tests on machines where Helm itself cannot be installed (it is not in
 // Debian, and its Go module proxy is not reachable from CI). It uses the same
 // engine Helm does: Go's text/template with Sprig's functions, plus Helm's own
-// include, tpl, required, toYaml, fromYaml and toJson, missingkey=zero and
-// values coalescing (a null in a values file deletes the chart's default).
+// include, tpl, required, toYaml, fromYaml and toJson, missingkey=zero,
+// values coalescing (a null in a values file deletes the chart's default) and
+// the check of the values against values.schema.json (with gojsonschema, as
+// Helm 3 before 3.15).
 //
 //	helm-render CHART_DIR RELEASE NAMESPACE [VALUES.yaml ...]
 //
@@ -22,6 +24,7 @@ import (
 	"text/template"
 
 	"github.com/Masterminds/sprig"
+	"github.com/xeipuuv/gojsonschema"
 	"gopkg.in/yaml.v3"
 )
 
@@ -99,6 +102,9 @@ func render(chartDir, release, namespace string, valueFiles []string) (string, e
 		values = coalesce(values, user)
 	}
 	chartName, _ := meta["name"].(string)
+	if err := validateValues(chartDir, chartName, values); err != nil {
+		return "", err
+	}
 	chart := map[string]interface{}{}
 	for k, v := range meta { // Helm exposes Chart.yaml's fields capitalised: .Chart.AppVersion
 		chart[strings.ToUpper(k[:1])+k[1:]] = v
@@ -182,4 +188,29 @@ func render(chartDir, release, namespace string, valueFiles []string) (string, e
 		fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", name, strings.TrimSpace(text))
 	}
 	return out.String(), nil
+}
+
+func validateValues(chartDir, chartName string, values map[string]interface{}) error {
+	schema, err := os.ReadFile(filepath.Join(chartDir, "values.schema.json"))
+	if os.IsNotExist(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	doc, err := json.Marshal(values)
+	if err != nil {
+		return err
+	}
+	result, err := gojsonschema.Validate(gojsonschema.NewBytesLoader(schema), gojsonschema.NewBytesLoader(doc))
+	if err != nil {
+		return fmt.Errorf("values.schema.json: %v", err)
+	}
+	if result.Valid() {
+		return nil
+	}
+	msg := "values don't meet the specifications of the schema(s) in the following chart(s):\n" + chartName + ":\n"
+	for _, e := range result.Errors() {
+		msg += "- " + e.String() + "\n"
+	}
+	return fmt.Errorf("%s", strings.TrimSuffix(msg, "\n"))
 }

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { freePort, parseMetrics, sleep, until } from '../helpers/agent.js';
-import { renderChart, root, type K8sObject } from '../helpers/kubernetes.js';
+import { renderChart, type K8sObject } from '../helpers/kubernetes.js';
+import { root } from '../helpers/repo.js';
 import { cleanup, inject, tapHost } from '../helpers/net.js';
 import { Podman, podRunFlags } from '../helpers/podman.js';
 

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { parse, stringify } from 'yaml';
 import { ruleGroups, DEFAULT_SETTINGS } from '../../deploy/alerts.js';
 import { serveConfig } from '../../src/config.js';
-import { leafPaths, parseYamlObjects, renderChart, root, validateObject, type K8sObject } from '../helpers/kubernetes.js';
+import { leafPaths, parseYamlObjects, renderChart, validateObject, type K8sObject } from '../helpers/kubernetes.js';
+import { root } from '../helpers/repo.js';
 
 const chartValues = parse(readFileSync(root + 'deploy/helm/fraglist-exporter/values.yaml', 'utf8')) as Record<string, any>;
 const allValues = parse(readFileSync(root + 'test/deploy/all-values.yaml', 'utf8')) as Record<string, any>;
@@ -139,5 +140,10 @@ test('every value of values.yaml, set to a non-default, lands where it should', 
 
 test('bad values fail the render with one clear message', async () => {
   await assert.rejects(renderChart([{ filters: { interface: 'eth0' } }]), /filters\.interface names a node interface: set hostNetwork: true/);
-  await assert.rejects(renderChart([{ image: { repository: '' } }]), /image\.repository is required/);
+  await assert.rejects(renderChart([{ image: { repository: '' } }]), /image\.repository/);
+  // values.schema.json: Helm refuses these before rendering anything
+  await assert.rejects(renderChart([{ filters: { srcIP: '198.18.0.2' } }]), /filters: Additional property srcIP is not allowed/);
+  await assert.rejects(renderChart([{ filters: { dstIp: '198.18.0.300' } }]), /filters\.dstIp/);
+  await assert.rejects(renderChart([{ mode: 'kfunc' }]), /mode: mode must be one of the following: "auto", "fentry", "kprobe", "tracepoint"/);
+  await assert.rejects(renderChart([{ podMonitor: { interval: '30 seconds' } }]), /podMonitor\.interval/);
 });

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { freePort, parseMetrics, until, sleep } from '../helpers/agent.js';
 import { bundle } from '../helpers/bundle.js';
-import { root } from '../helpers/kubernetes.js';
+import { root } from '../helpers/repo.js';
 import { cleanup, inject, tapHost } from '../helpers/net.js';
 import { parseUnit, startService } from '../helpers/systemd.js';
 

@@ -1,6 +1,6 @@
 // The agent bundle (scripts/bundle.sh), built once per test process.
 import { execa } from 'execa';
-import { root } from './kubernetes.js';
+import { root } from './repo.js';
 
 let built: Promise<string> | undefined;
 

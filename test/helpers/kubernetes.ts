@@ -4,10 +4,8 @@
 import { execa } from 'execa';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
-
-export const root = fileURLToPath(new URL('../../../', import.meta.url));
+import { root } from './repo.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels: Record<string, string> }; [k: string]: any };
