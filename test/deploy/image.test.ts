@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { freePort, parseMetrics, sleep, until } from '../helpers/agent.js';
+import { fetchMetrics, freePort, inconsistentCounted, waitReady } from '../helpers/agent.js';
 import { renderChart, type K8sObject } from '../helpers/kubernetes.js';
 import { root } from '../helpers/repo.js';
 import { cleanup, inject, tapHost } from '../helpers/net.js';
@@ -67,20 +67,9 @@ describe('container image', () => {
     const container = podman.spawn(['run', '--rm', '--name', name, '--network', 'host', ...Podman.RUN, ...flags, IMAGE, ...args]);
     const base = `http://127.0.0.1:${port}`;
     try {
-      await until('the agent in the container to be ready', async () => {
-        if (container.exitCode !== null) throw new Error(`container exited: ${(await container).all}`);
-        return (await fetch(base + '/readyz').then((r) => r.ok, () => false)) || undefined;
-      }, 120_000);
-      const m0 = parseMetrics(await (await fetch(base + '/metrics')).text());
-      assert.equal(m0.sum('frag_list_tracer_up'), 1);
-      await inject(tap.ns, tap.dev, '198.18.7.2', '198.18.0.1', 60);
-      await until('the injected skbs to be counted', async () => {
-        const m = parseMetrics(await (await fetch(base + '/metrics')).text());
-        return m.sum('frag_list_inconsistent_total') - m0.sum('frag_list_inconsistent_total') >= 60 ? m : undefined;
-      });
-      await sleep(1500);
-      const m2 = parseMetrics(await (await fetch(base + '/metrics')).text());
-      assert.equal(m2.sum('frag_list_inconsistent_total') - m0.sum('frag_list_inconsistent_total'), 60);
+      await waitReady(base, container, 120_000);
+      assert.equal((await fetchMetrics(base)).sum('frag_list_tracer_up'), 1);
+      assert.equal(await inconsistentCounted(base, 60, () => inject(tap.ns, tap.dev, '198.18.7.2', '198.18.0.1', 60)), 60);
 
       // what the chart's resources are based on: the container's processes' memory
       const pid = (await podman.run(['inspect', '--format', '{{.State.Pid}}', name])).stdout.trim();

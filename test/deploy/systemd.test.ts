@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { freePort, parseMetrics, until, sleep } from '../helpers/agent.js';
+import { fetchMetrics, freePort, inconsistentCounted, waitReady } from '../helpers/agent.js';
 import { bundle } from '../helpers/bundle.js';
 import { root } from '../helpers/repo.js';
 import { cleanup, inject, tapHost } from '../helpers/net.js';
@@ -70,10 +70,7 @@ describe('systemd install on this host', () => {
     const service = startService(unitText);
     const base = `http://127.0.0.1:${port}`;
     try {
-      await until('the service to be ready', async () => {
-        if (service.proc.exitCode !== null) throw new Error(`service exited: ${(await service.proc).all}`);
-        return (await fetch(base + '/readyz').then((r) => r.ok, () => false)) || undefined;
-      }, 90_000);
+      await waitReady(base, service.proc, 90_000);
       const status = readFileSync(`/proc/${service.pid}/status`, 'utf8');
       assert.match(status, /^CapBnd:\s*0000000400200000$/m, 'bounded to CAP_SYS_ADMIN and CAP_SYSLOG (this VM has no CAP_SYS_RESOURCE to give)');
       assert.match(status, /^NoNewPrivs:\s*1$/m);
@@ -81,17 +78,8 @@ describe('systemd install on this host', () => {
       const bpftrace = children.find((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'bpftrace');
       assert.ok(bpftrace, 'bpftrace runs under the service');
 
-      const m0 = parseMetrics(await (await fetch(base + '/metrics')).text());
-      assert.equal(m0.sum('frag_list_tracer_up'), 1);
-      await inject(tap.ns, tap.dev, '198.18.6.2', '198.18.0.1', 40);
-      const m1 = await until('the injected skbs to be counted', async () => {
-        const m = parseMetrics(await (await fetch(base + '/metrics')).text());
-        return m.sum('frag_list_inconsistent_total') - m0.sum('frag_list_inconsistent_total') >= 40 ? m : undefined;
-      });
-      await sleep(1500);
-      const m2 = parseMetrics(await (await fetch(base + '/metrics')).text());
-      assert.equal(m2.sum('frag_list_inconsistent_total') - m0.sum('frag_list_inconsistent_total'), 40);
-      assert.ok(m1);
+      assert.equal((await fetchMetrics(base)).sum('frag_list_tracer_up'), 1);
+      assert.equal(await inconsistentCounted(base, 40, () => inject(tap.ns, tap.dev, '198.18.6.2', '198.18.0.1', 40)), 40);
 
       const stopped = await service.stop();
       assert.equal(stopped.code, 0);

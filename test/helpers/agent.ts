@@ -29,17 +29,15 @@ export async function startAgent(args: string[] = [], timeoutMs = 60_000): Promi
     { reject: false, buffer: true, all: true });
   const base = `http://127.0.0.1:${port}`;
   const get = (path: string, headers: Record<string, string> = {}) => fetch(base + path, { headers });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`agent exited ${proc.exitCode}: ${(await proc).all}`);
-    const ready = await get('/readyz').then((r) => r.ok, () => false);
-    if (ready) break;
-    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`agent not ready in ${timeoutMs} ms`); }
-    await sleep(200);
+  try {
+    await waitReady(base, proc, timeoutMs);
+  } catch (err) {
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    throw err;
   }
   return {
     proc, base, get,
-    metrics: async () => parseMetrics(await (await get('/metrics')).text()),
+    metrics: () => fetchMetrics(base),
     stop: async () => {
       const t0 = Date.now();
       proc.kill('SIGTERM');
@@ -47,6 +45,35 @@ export async function startAgent(args: string[] = [], timeoutMs = 60_000): Promi
       return { code: r.exitCode, ms: Date.now() - t0 };
     },
   };
+}
+
+/** Until an agent (however it was started: process, unit, container) answers /readyz with 200. */
+export async function waitReady(base: string, proc: ResultPromise, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`agent exited ${proc.exitCode}: ${(await proc).all}`);
+    if (await fetch(base + '/readyz').then((r) => r.ok, () => false)) return;
+    if (Date.now() > deadline) throw new Error(`agent not ready in ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+export async function fetchMetrics(base: string): Promise<Metrics> {
+  return parseMetrics(await (await fetch(base + '/metrics')).text());
+}
+
+/**
+ * Runs `act` (which should make `expected` INCONSISTENT skbs), waits until the
+ * counters show at least that many, then two more print intervals so a late
+ * extra would show too; returns how many were counted.
+ */
+export async function inconsistentCounted(base: string, expected: number, act: () => Promise<void>): Promise<number> {
+  const before = (await fetchMetrics(base)).sum('frag_list_inconsistent_total');
+  await act();
+  await until('the injected skbs to be counted', async () =>
+    (await fetchMetrics(base)).sum('frag_list_inconsistent_total') - before >= expected ? true : undefined);
+  await sleep(1500);
+  return (await fetchMetrics(base)).sum('frag_list_inconsistent_total') - before;
 }
 
 /** Prometheus text exposition, by "name{labels}" exactly as printed. */
