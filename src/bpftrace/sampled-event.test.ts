@@ -1,13 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { address, parseSampledEvent } from './sampled-event.js';
+import fc from 'fast-check';
+import { address, parseSampledEvent, type SampledEvent } from './sampled-event.js';
 import { ipWords } from './args.js';
+import { EVENT_FIELDS, eventPrintfFormat } from '../probes/event-line.js';
 
-// A line as probes/tracepoint.bt printed it on this machine for a tap-injected skb.
-const REAL = 'FLE2 kind=1 crit=1 hook=tracepoint:net:netif_receive_skb_entry dev=tap0 ifindex=2 skb=0xffff8881103b6000 shinfo=0xffff888102a0eec0 before=0x0 after=0x0 len=3040 data_len=0 nr_frags=0 gso_size=1348 gso_segs=0 gso_type=3 gso_before=0x0 cloned=0 ethertype=2048 proto=6 a=20012c6:0 b=10012c6:0 sport=40000 dport=5201 cpu=1 pid=3494 comm=python3 ts=233079230755\n\n        netif_receive_skb+142\n        tun_get_user+3464\n\n';
+// A record as probes/tracepoint.bt printed it on this machine (bpftrace 0.17) for a
+// tap-injected skb, from a device and a process named to fool a parser.
+const REAL = 'FLE3 kind=1 crit=1 hook=tracepoint:net:netif_receive_skb_entry ifindex=2 skb=0xffff88813e9f4200 shinfo=0xffff8881025ebec0 before=0x0 after=0x0 len=3040 data_len=0 nr_frags=0 gso_size=1348 gso_segs=0 gso_type=3 gso_before=0x0 cloned=0 ethertype=2048 proto=6 a=20012c6:0 b=10012c6:0 sport=40000 dport=5201 cpu=1 pid=4593 ts=250660674429 dev=fl=a=z,comm=\n\n        netif_receive_skb+142\n        tun_get_user+3464\n        tun_chr_write_iter+119\n        vfs_write+559\n        ksys_write+102\n        do_syscall_64+113\n        entry_SYSCALL_64_after_hwframe+118\n\ncomm=x\"}\\ts=1';
+
+const ok = (text: string): SampledEvent => {
+  const r = parseSampledEvent(text);
+  assert.ok(r.ok, `not parsed: ${!r.ok && r.reason}`);
+  return r.event;
+};
 
 test('a real sampled event decodes with its flow and stack', () => {
-  const e = parseSampledEvent(REAL)!;
+  const e = ok(REAL);
   assert.equal(e.kind, 'inconsistent');
   assert.equal(e.inconsistent, true);
   assert.equal(e.overrun, false);
@@ -17,22 +26,105 @@ test('a real sampled event decodes with its flow and stack', () => {
   assert.equal(e.src, '198.18.0.2');
   assert.equal(e.dst, '198.18.0.1');
   assert.equal(e.dport, 5201);
-  assert.equal(e.ktime_ns, 233079230755n);
-  assert.deepEqual(e.stack, ['netif_receive_skb+142', 'tun_get_user+3464']);
+  assert.equal(e.dev, 'fl=a=z,comm=');
+  assert.equal(e.comm, 'x"}\\ts=1');
+  assert.equal(e.pid, 4593);
+  assert.equal(e.ktime_ns, 250660674429n);
+  assert.deepEqual(e.stack.slice(0, 2), ['netif_receive_skb+142', 'tun_get_user+3464']);
+  assert.equal(e.stack.length, 7);
 });
 
-test('a CLEAR at a kernel function: before/after pointers, GSO before, comm with spaces', () => {
-  const e = parseSampledEvent('FLE2 kind=4 crit=2 hook=3 dev=veth0 ifindex=3 skb=0x1 shinfo=0x2 before=0xffff888def456000 after=0x0 len=1 data_len=9 nr_frags=0 gso_size=1348 gso_segs=0 gso_type=1027 gso_before=0x57600000403 cloned=1 ethertype=34525 proto=17 a=b80d0120:200000000000000 b=b80d0120:100000000000000 sport=1 dport=2 cpu=0 pid=7 comm=kworker/0:1 H ts=5\n')!;
+/** What bpftrace's printf makes of the program's format string and these values. */
+function printed(values: Record<string, string | number | bigint>, dev: string, stack: string[], comm: string, hookFormat: '%s' | '%d' = '%d'): string {
+  const args: Array<string | number | bigint> = [];
+  for (const [name, f] of EVENT_FIELDS) {
+    if (f === 'words') args.push(...String(values[name]).split(':').map((w) => BigInt(`0x${w}`)));
+    else if (f === 'ptr') args.push(BigInt(values[name] as string));
+    else args.push(values[name]);
+  }
+  args.push(dev, stack.length ? `\n${stack.map((s) => `        ${s}`).join('\n')}\n` : '', comm);
+  return eventPrintfFormat(hookFormat).replace(/\\n/g, '\n').replace(/%(ld|lx|d|s)/g, (spec) => {
+    const v = args.shift()!;
+    return spec === '%lx' ? BigInt(v).toString(16) : String(v);
+  });
+}
+
+const BASE = {
+  kind: 4, crit: 2, hook: 3, ifindex: 3, skb: '0x1', shinfo: '0x2', before: '0xffff888def456000', after: '0x0', len: 1, data_len: 9,
+  nr_frags: 0, gso_size: 1348, gso_segs: 0, gso_type: 1027, gso_before: '0x57600000403', cloned: 1, ethertype: 34525, proto: 17,
+  a: 'b80d0120:200000000000000', b: 'b80d0120:100000000000000', sport: 1, dport: 2, cpu: 0, pid: 7, ts: 5n,
+};
+
+test('a CLEAR at a kernel function: before/after pointers, GSO before, IPv6, comm with spaces', () => {
+  const e = ok(printed(BASE, 'veth0', ['pskb_expand_head+5', 'skb_segment+558 [mod]'], 'kworker/0:1 H'));
   assert.equal(e.kind, 'clear');
   assert.equal(e.hook, '3');
   assert.equal(e.overrun, true);
   assert.equal(e.frag_list_before, '0xffff888def456000');
   assert.equal(e.frag_list, '0x0');
-  assert.equal(e.gso_size_before, 1398);
+  assert.equal(e.gso_size_before, 1348 + 50);
   assert.equal(e.gso_type_before, 1027);
   assert.equal(e.comm, 'kworker/0:1 H');
   assert.equal(e.src, '2001:db8::2');
   assert.equal(e.dst, '2001:db8::1');
+  assert.deepEqual(e.stack, ['pskb_expand_head+5', 'skb_segment+558 [mod]']);
+});
+
+test('hostile process and device names are taken verbatim and change no other field', () => {
+  const truth = ok(printed(BASE, 'eth0', ['f+1'], 'x'));
+  const comms = [' a=z comm=', 'x ts=1 comm=y', '\ncomm=evil', 'a\nb=1 dev=x', '"}\\n{"type"', ' kind=1 crit=3', 'é\ufffd\ufffd', 'comm=comm=comm='];
+  const devs = ['fl=a=z,comm=', 'x=1', 'dev=evil', 'a"b\\c', ''];
+  for (const comm of comms) {
+    for (const dev of devs) {
+      const e = ok(printed(BASE, dev, ['f+1'], comm));
+      assert.equal(e.comm, comm);
+      assert.equal(e.dev, dev);
+      assert.deepEqual({ ...e, comm: truth.comm, dev: truth.dev }, truth);
+    }
+  }
+});
+
+test('property: any comm, dev and field values round-trip exactly, or nothing is parsed', () => {
+  const u = (max: number) => fc.integer({ min: 0, max });
+  const hex = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
+  const words = fc.tuple(hex, hex).map(([x, y]) => `${x.toString(16)}:${y.toString(16)}`);
+  const ptr = hex.map((x) => `0x${x.toString(16)}`);
+  const comm = fc.string({ maxLength: 15, unit: 'binary' }).filter((s) => !s.includes('\u0000'));
+  // the kernel's dev_valid_name: no whitespace, '/' or ':'
+  const dev = fc.string({ maxLength: 15, unit: 'grapheme-ascii' }).filter((s) => !/[\s/:]/.test(s));
+  const frame = fc.stringMatching(/^[a-z_][a-z0-9_.]{0,30}\+\d{1,5}$/);
+  const values = fc.record({
+    kind: fc.integer({ min: 1, max: 7 }), crit: u(3), hook: u(8), ifindex: u(2 ** 31), skb: ptr, shinfo: ptr, before: ptr, after: ptr,
+    len: u(2 ** 32 - 1), data_len: u(2 ** 32 - 1), nr_frags: u(17), gso_size: u(65535), gso_segs: u(65535), gso_type: u(2 ** 32 - 1),
+    gso_before: ptr, cloned: u(1), ethertype: u(65535), proto: u(255), a: words, b: words, sport: u(65535), dport: u(65535),
+    cpu: u(4095), pid: u(4194304), ts: fc.bigInt({ min: 0n, max: 2n ** 63n }),
+  });
+  fc.assert(fc.property(values, dev, fc.array(frame, { maxLength: 8 }), comm, (v, d, stack, c) => {
+    const e = ok(printed(v, d, stack, c));
+    assert.equal(e.comm, c);
+    assert.equal(e.dev, d);
+    assert.deepEqual(e.stack, stack);
+    assert.equal(e.len, v.len);
+    assert.equal(e.gso_type, v.gso_type);
+    assert.equal(e.pid, v.pid);
+    assert.equal(e.skb, v.skb);
+    assert.equal(e.ktime_ns, v.ts);
+    assert.equal(e.hook, String(v.hook));
+  }), { numRuns: 2000 });
+});
+
+test('property: random and mutated text never throws, and is either rejected or a well-formed event', () => {
+  const real = fc.constantFrom(REAL, printed(BASE, 'veth0', ['f+1'], 'a b'));
+  const mutated = fc.tuple(real, fc.nat(), fc.nat({ max: 40 }), fc.string({ maxLength: 40, unit: 'binary' }))
+    .map(([t, at, del, ins]) => { const i = at % (t.length + 1); return t.slice(0, i) + ins + t.slice(i + del); });
+  fc.assert(fc.property(fc.oneof(mutated, fc.string({ unit: 'binary' })), (text) => {
+    const r = parseSampledEvent(text);
+    if (r.ok) {
+      assert.ok(Number.isSafeInteger(r.event.len) && [...r.event.comm].length <= 15 && !r.event.dev.includes('\n'));
+    } else {
+      assert.equal(typeof r.reason, 'string');
+    }
+  }), { numRuns: 5000 });
 });
 
 test('addresses decode back from the words the probe read (inverse of ipWords)', () => {
@@ -47,8 +139,24 @@ test('addresses decode back from the words the probe read (inverse of ipWords)',
   }
 });
 
-test('other printf text is not an event', () => {
-  for (const t of ['hello', 'FLE2 kind=9 hook=x comm=a ts=1', 'FLE2 kind=1 comm=a ts=1', 'FLE2 kind=1 hook=x len=abc comm=a ts=1', 'FLE2 truncated', 'FLE1 kind=1 hook=x comm=a ts=1']) {
-    assert.equal(parseSampledEvent(t), undefined, t);
+test('other printf text is rejected with a reason', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['hello', /not a sampled event/],
+    ['FLE2 kind=1 crit=1 hook=x comm=a ts=1', /not a sampled event/],
+    [REAL.replace('kind=1', 'kind=9'), /unknown kind/],
+    [REAL.replace('len=3040', 'len=abc'), /bad len/],
+    [REAL.replace(' crit=1', ''), /expected crit=/],
+    [REAL.replace('a=20012c6:0', 'a=z'), /bad a/],
+    [REAL.split('\n')[0], /no stack and comm/],
+    [REAL.slice(0, REAL.indexOf('\ncomm=')), /no comm/],
+    [`${REAL}0123456789abcdef`, /bad comm/],
+    [REAL.replace('tun_get_user+3464', 'a b c'), /bad stack frame/],
+    [REAL.replace('dev=fl=a=z,comm=', 'dev=0123456789abcdef'), /bad dev/],
+    ['FLE3 kind=1', /truncated at kind/],
+  ];
+  for (const [t, reason] of cases) {
+    const r = parseSampledEvent(t);
+    assert.equal(r.ok, false, t);
+    assert.match(!r.ok ? r.reason : '', reason, t);
   }
 });

@@ -1,6 +1,8 @@
-// Decodes the sampled-event line the probe programs printf (src/probes/program.ts):
-// a "FLE2" header of key=value pairs on the first line, then the kernel stack,
-// one frame a line. Pure; returns undefined for any text that is not such an event.
+// Decodes the sampled-event record the probe programs printf
+// (src/probes/event-line.ts has the layout and why it cannot be forged). Every
+// field is validated; pure, never throws: any text that is not such an event
+// gives the reason it is not.
+import { COMM_MARK, EVENT_FIELDS, EVENT_MAGIC, type EventField, type FieldFormat } from '../probes/event-line.js';
 import { KIND } from '../probes/program.js';
 
 export type EventKind = keyof typeof KIND;
@@ -34,48 +36,72 @@ export interface SampledEvent {
   gso_type: number; cloned: number; ethertype: number; proto: number; sport: number; dport: number; cpu: number; pid: number;
 }
 
-export function parseSampledEvent(text: string): SampledEvent | undefined {
-  const [header, ...stackLines] = text.split('\n');
-  if (!header.startsWith('FLE2 ')) return undefined;
-  // comm is last but one and may contain spaces: take "comm=... ts=N" by position.
-  const m = /^(.*) comm=(.*) ts=(\d+)$/.exec(header.slice(5));
-  if (!m) return undefined;
-  const f = new Map<string, string>();
-  for (const pair of m[1].split(' ')) {
-    const eq = pair.indexOf('=');
-    if (eq > 0) f.set(pair.slice(0, eq), pair.slice(eq + 1));
+const VALUE: Record<FieldFormat, RegExp> = {
+  dec: /^\d{1,15}$/, ns: /^\d{1,20}$/, ptr: /^0x[0-9a-f]{1,16}$/, words: /^[0-9a-f]{1,16}:[0-9a-f]{1,16}$/, hook: /^[\w:.]{1,128}$/,
+};
+/** TASK_COMM_LEN - 1 bytes; a byte that is not UTF-8 arrives as one U+FFFD */
+const COMM_MAX = 15;
+/** IFNAMSIZ - 1 */
+const DEV_MAX = 15;
+/** "sym+off", "sym+off [module]" or a bare address, as bpftrace prints frames */
+const FRAME = /^[^\s=]{1,256}(?: \[[^\s\]]{1,64}\])?$/;
+
+export type ParsedEvent = { ok: true; event: SampledEvent } | { ok: false; reason: string };
+
+export function parseSampledEvent(text: string): ParsedEvent {
+  const headerEnd = text.indexOf('\n');
+  const header = headerEnd < 0 ? text : text.slice(0, headerEnd);
+  if (!header.startsWith(`${EVENT_MAGIC} `)) return fail('not a sampled event');
+  const f = new Map<EventField, string>();
+  let at = EVENT_MAGIC.length + 1;
+  for (const [name, format] of EVENT_FIELDS) {
+    const key = `${name}=`;
+    if (!header.startsWith(key, at)) return fail(`expected ${name}= at column ${at}`);
+    const space = header.indexOf(' ', at);
+    if (space < 0) return fail(`truncated at ${name}`);
+    const value = header.slice(at + key.length, space);
+    if (!VALUE[format].test(value)) return fail(`bad ${name}`);
+    f.set(name, value);
+    at = space + 1;
   }
-  const kind = KIND_BY_NUMBER.get(f.get('kind') ?? '');
-  const hook = f.get('hook');
-  if (!kind || !hook) return undefined;
+  if (!header.startsWith('dev=', at)) return fail('expected dev=');
+  const dev = header.slice(at + 4);
+  if (dev.length > DEV_MAX) return fail('bad dev');
+  if (headerEnd < 0) return fail('no stack and comm');
+  const commAt = text.indexOf(COMM_MARK, headerEnd);
+  if (commAt < 0) return fail('no comm');
+  const comm = text.slice(commAt + COMM_MARK.length);
+  if ([...comm].length > COMM_MAX) return fail('bad comm');
+  const stack = text.slice(headerEnd + 1, commAt).split('\n').map((s) => s.trim()).filter(Boolean);
+  if (!stack.every((s) => FRAME.test(s))) return fail('bad stack frame');
+
+  const kind = KIND_BY_NUMBER.get(f.get('kind')!);
+  if (!kind) return fail('unknown kind');
   const nums = {} as Record<(typeof NUMERIC)[number], number>;
-  for (const k of NUMERIC) {
-    const v = Number(f.get(k) ?? NaN);
-    if (!Number.isFinite(v)) return undefined;
-    nums[k] = v;
-  }
-  const crit = Number(f.get('crit') ?? 0);
-  const gsoBefore = BigInt(f.get('gso_before') ?? '0');
+  for (const k of NUMERIC) nums[k] = Number(f.get(k));
+  const crit = Number(f.get('crit'));
+  const gsoBefore = BigInt(f.get('gso_before')!);
   const l3 = nums.ethertype === 0x0800 ? 'ipv4' : nums.ethertype === 0x86dd ? 'ipv6' : 'other';
   return {
-    kind, hook, inconsistent: (crit & 1) !== 0, overrun: (crit & 2) !== 0,
-    dev: f.get('dev') ?? '', skb: f.get('skb') ?? '', shinfo: f.get('shinfo') ?? '',
-    frag_list_before: f.get('before') ?? '0x0', frag_list: f.get('after') ?? '0x0',
-    gso_size_before: Number(gsoBefore >> 32n), gso_type_before: Number(gsoBefore & 0xffffffffn),
-    l3, ...(l3 === 'other' ? {} : { src: address(l3, f.get('a')), dst: address(l3, f.get('b')) }),
-    comm: m[2], ktime_ns: BigInt(m[3]),
-    stack: stackLines.map((s) => s.trim()).filter(Boolean),
-    ...nums,
+    ok: true,
+    event: {
+      kind, hook: f.get('hook')!, inconsistent: (crit & 1) !== 0, overrun: (crit & 2) !== 0,
+      dev, skb: f.get('skb')!, shinfo: f.get('shinfo')!, frag_list_before: f.get('before')!, frag_list: f.get('after')!,
+      gso_size_before: Number(gsoBefore >> 32n), gso_type_before: Number(gsoBefore & 0xffffffffn),
+      l3, ...(l3 === 'other' ? {} : { src: address(l3, f.get('a')!), dst: address(l3, f.get('b')!) }),
+      comm, ktime_ns: BigInt(f.get('ts')!), stack, ...nums,
+    },
   };
 }
+
+const fail = (reason: string): ParsedEvent => ({ ok: false, reason });
 
 /**
  * An address from the words the probe read from the packet on a little-endian
  * host ("lo:hi" in hex): IPv4 is the low 32 bits of lo; IPv6 is lo then hi.
  */
-export function address(l3: 'ipv4' | 'ipv6', words: string | undefined): string | undefined {
-  const [lo, hi] = (words ?? '').split(':').map((w) => BigInt(`0x${w || '0'}`));
-  if (lo === undefined) return undefined;
+export function address(l3: 'ipv4' | 'ipv6', words: string): string {
+  const [lo, hi] = words.split(':').map((w) => BigInt(`0x${w || '0'}`));
   const bytes = (v: bigint, n: number) => Array.from({ length: n }, (_, i) => Number((v >> BigInt(8 * i)) & 0xffn));
   if (l3 === 'ipv4') return bytes(lo, 4).join('.');
   const b = [...bytes(lo, 8), ...bytes(hi ?? 0n, 8)];

@@ -15,11 +15,10 @@ export function nsName(role: string): string {
 }
 
 /** A namespace with a TAP device (IFF_VNET_HDR-capable) addressed 198.18.0.1 and 2001:db8::1. */
-export async function tapHost(): Promise<{ ns: string; dev: string; ifindex: number }> {
+export async function tapHost(dev = 'flxtap0'): Promise<{ ns: string; dev: string; ifindex: number }> {
   const ns = nsName('tap');
   await ip('netns', 'add', ns);
   made.push(ns);
-  const dev = 'flxtap0';
   await ip('-n', ns, 'tuntap', 'add', 'dev', dev, 'mode', 'tap', 'vnet_hdr');
   await ip('-n', ns, 'addr', 'add', '198.18.0.1/24', 'dev', dev);
   await ip('-n', ns, '-6', 'addr', 'add', '2001:db8::1/64', 'dev', dev, 'nodad');
@@ -28,11 +27,17 @@ export async function tapHost(): Promise<{ ns: string; dev: string; ifindex: num
   return { ns, dev, ifindex: Number(stdout) };
 }
 
-export interface InjectOptions { payload?: number; gsoSize?: number }
+export interface InjectOptions {
+  payload?: number;
+  gsoSize?: number;
+  /** the injecting process's name (any bytes but NUL, up to 15) */
+  comm?: Buffer;
+}
 
 /** Writes `count` GSO frames from `src` to `dst` into the tap (see tap_inject.py). */
 export async function inject(ns: string, dev: string, src: string, dst: string, count: number, o: InjectOptions = {}): Promise<void> {
-  const extra = [...(o.payload ? ['--payload', String(o.payload)] : []), ...(o.gsoSize !== undefined ? ['--gso-size', String(o.gsoSize)] : [])];
+  const extra = [...(o.payload ? ['--payload', String(o.payload)] : []), ...(o.gsoSize !== undefined ? ['--gso-size', String(o.gsoSize)] : []),
+    ...(o.comm ? ['--comm', o.comm.toString('hex')] : [])];
   await execa('ip', ['netns', 'exec', ns, 'python3', INJECT, dev, src, dst, String(count), ...extra]);
 }
 

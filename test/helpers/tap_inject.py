@@ -6,12 +6,14 @@ to the tap itself. The kernel receives it as a real skb whose GSO fields come
 from the header: with a payload that fits one page this is the seed's
 INCONSISTENT signature (linear, frag_list NULL, gso_size > 0). Test-only.
 
-usage: tap_inject.py DEV SRC DST COUNT [--payload N] [--gso-size N] [--sport N] [--dport N]
-(--gso-size 0 writes plain, non-GSO frames)
+usage: tap_inject.py DEV SRC DST COUNT [--payload N] [--gso-size N] [--sport N] [--dport N] [--comm HEX]
+(--gso-size 0 writes plain, non-GSO frames; --comm names this process with the
+bytes given in hex, up to 15, any byte but NUL: the hostile-name tests)
 """
-import argparse, fcntl, ipaddress, os, struct
+import argparse, ctypes, fcntl, ipaddress, os, struct
 
 TUNSETIFF = 0x400454CA
+PR_SET_NAME = 15
 IFF_TAP, IFF_NO_PI, IFF_VNET_HDR = 0x0002, 0x1000, 0x4000
 VIRTIO_NET_HDR_F_NEEDS_CSUM = 1
 VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_TCPV6 = 1, 4
@@ -48,7 +50,12 @@ def main():
     ap.add_argument("--gso-size", type=int, default=1348)
     ap.add_argument("--sport", type=int, default=40000)
     ap.add_argument("--dport", type=int, default=5201)
+    ap.add_argument("--comm", default="")
     a = ap.parse_args()
+    if a.comm:
+        name = bytes.fromhex(a.comm)
+        if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NAME, ctypes.c_char_p(name), 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NAME)")
     src, dst = ipaddress.ip_address(a.src), ipaddress.ip_address(a.dst)
     with open(f"/sys/class/net/{a.dev}/address") as f:
         dev_mac = bytes.fromhex(f.read().strip().replace(":", ""))
