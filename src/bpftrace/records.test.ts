@@ -1,16 +1,17 @@
 import { test } from 'node:test';
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { parseRecord } from './records.js';
 
 test('every record type bpftrace 0.17 prints', () => {
   assert.deepEqual(parseRecord('{"type": "attached_probes", "data": {"probes": 8}}'), { type: 'attached_probes', probes: 8 });
   assert.deepEqual(parseRecord('{"type": "lost_events", "data": {"events": 12}}'), { type: 'lost_events', events: 12 });
-  assert.deepEqual(parseRecord('{"type": "printf", "data": "FLE1 kind=1\\n"}'), { type: 'printf', text: 'FLE1 kind=1\n' });
+  assert.deepEqual(parseRecord('{"type": "printf", "data": "FLE3 kind=1\\n"}'), { type: 'printf', text: 'FLE3 kind=1\n' });
   assert.deepEqual(parseRecord('{"type": "helper_error", "helper": "probe_read", "retcode": -14, "line": 3, "col": 5}'),
     { type: 'helper_error', helper: 'probe_read', retcode: -14, line: 3, col: 5 });
   assert.deepEqual(parseRecord('{"type": "map", "data": {"@inconsistent": {"tracepoint:net:netif_receive_skb_entry": 1005, "tracepoint:net:net_dev_start_xmit": 0}}}'),
-    { type: 'map', name: '@inconsistent', values: new Map([['tracepoint:net:netif_receive_skb_entry', 1005], ['tracepoint:net:net_dev_start_xmit', 0]]) });
-  assert.deepEqual(parseRecord('{"type": "map", "data": {"@total": 7}}'), { type: 'map', name: '@total', values: new Map([['', 7]]) });
+    { type: 'map', name: '@inconsistent', values: new Map([['tracepoint:net:netif_receive_skb_entry', 1005], ['tracepoint:net:net_dev_start_xmit', 0]]), rejected: [] });
+  assert.deepEqual(parseRecord('{"type": "map", "data": {"@total": 7}}'), { type: 'map', name: '@total', values: new Map([['', 7]]), rejected: [] });
   assert.deepEqual(parseRecord('{"type": "time", "data": "12:00:00\\n"}'), { type: 'other', recordType: 'time' });
   assert.deepEqual(parseRecord('{"type": "hist", "data": {"@h": []}}'), { type: 'other', recordType: 'hist' });
 });
@@ -18,9 +19,21 @@ test('every record type bpftrace 0.17 prints', () => {
 test('partial, garbage and malformed lines are reported, never thrown', () => {
   assert.deepEqual(parseRecord(''), { type: 'other', recordType: 'blank' });
   for (const line of ['{"type": "map", "data": {"@x": {"a": 1', 'Attaching 8 probes...', '42', '{"data": 1}',
-    '{"type": "map", "data": {"@x": {"a": -1}}}', '{"type": "map", "data": {"@x": {"a": "1"}}}', '{"type": "map", "data": {}}',
+    '{"type": "map", "data": {}}', '{"type": "map", "data": {"@x": [1]}}', '{"type": "map", "data": {"@x": -1}}',
     '{"type": "attached_probes", "data": {}}', '{"type": "printf", "data": 5}', '{"type": "lost_events"}']) {
     const r = parseRecord(line);
     assert.equal(r.type, 'unparsable', line);
   }
+});
+
+test('a map record keeps its good keys and sets apart the bad ones', () => {
+  assert.deepEqual(parseRecord('{"type": "map", "data": {"@x": {"a": -1, "b": 2, "c": 1.5, "d": "9007199254740993", "e": "x", "f": null}}}'),
+    { type: 'map', name: '@x', values: new Map([['b', 2], ['d', 9007199254740992]]), rejected: ['a', 'c', 'e', 'f'] });
+});
+
+test('property: no line throws; every result is a known record type', () => {
+  const types = ['attached_probes', 'printf', 'map', 'lost_events', 'helper_error', 'other', 'unparsable'];
+  fc.assert(fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ type: 'map', data: { '@m': v } }))), (line) => {
+    assert.ok(types.includes(parseRecord(line).type));
+  }), { numRuns: 3000 });
 });

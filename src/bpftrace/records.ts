@@ -4,8 +4,8 @@
 export type BpftraceRecord =
   | { type: 'attached_probes'; probes: number }
   | { type: 'printf'; text: string }
-  /** a keyed map of integers, e.g. @inconsistent[probe] = count() */
-  | { type: 'map'; name: string; values: Map<string, number> }
+  /** a keyed map of integers, e.g. @inconsistent[probe] = count(); keys with a bad value are set apart */
+  | { type: 'map'; name: string; values: Map<string, number>; rejected: string[] }
   | { type: 'lost_events'; events: number }
   | { type: 'helper_error'; helper: string; retcode: number; line: number; col: number }
   /** a valid record this agent has no use for (time, join, hist, ...) */
@@ -14,6 +14,9 @@ export type BpftraceRecord =
   | { type: 'unparsable'; line: string; reason: string };
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+/** a count, or a count bpftrace 0.24+ prints as a string because it is above 2^53 (kept to the nearest double) */
+const asCount = (v: unknown): number | undefined =>
+  isCount(v) ? v : typeof v === 'string' && /^\d{1,20}$/.test(v) ? Number(v) : undefined;
 
 export function parseRecord(line: string): BpftraceRecord {
   if (!line.trim()) return { type: 'other', recordType: 'blank' }; // bpftrace prints empty lines between some records
@@ -52,17 +55,21 @@ function parseMap(line: string, data: Record<string, unknown> | undefined): Bpft
   const name = names[0];
   const body = data[name];
   const values = new Map<string, number>();
-  if (isCount(body)) {
-    values.set('', body);
-  } else if (typeof body === 'object' && body !== null) {
+  const rejected: string[] = [];
+  const whole = asCount(body);
+  if (whole !== undefined) {
+    values.set('', whole);
+  } else if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+    // one bad value costs its own key, not the others
     for (const [k, v] of Object.entries(body)) {
-      if (!isCount(v)) return bad(line, `map ${name} value`);
-      values.set(k, v);
+      const n = asCount(v);
+      if (n === undefined) rejected.push(k);
+      else values.set(k, n);
     }
   } else {
     return bad(line, `map ${name}`);
   }
-  return { type: 'map', name, values };
+  return { type: 'map', name, values, rejected };
 }
 
 const bad = (line: string, what: string): BpftraceRecord => ({ type: 'unparsable', line, reason: `bad ${what}` });
