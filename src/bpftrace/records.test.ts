@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
-import { parseRecord } from './records.js';
+import { highBytes, parseRecord } from './records.js';
 
 test('every record type bpftrace 0.17 prints', () => {
   assert.deepEqual(parseRecord('{"type": "attached_probes", "data": {"probes": 8}}'), { type: 'attached_probes', probes: 8 });
@@ -36,4 +36,11 @@ test('property: no line throws; every result is a known record type', () => {
   fc.assert(fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ type: 'map', data: { '@m': v } }))), (line) => {
     assert.ok(types.includes(parseRecord(line).type));
   }), { numRuns: 3000 });
+});
+
+test('bytes >= 0x80 that bpftrace 0.17 escapes as \\uffffffXX come back as the UTF-8 they were', () => {
+  // measured: a process named "\xff=\n\x80" and one named "été", as bpftrace 0.17 printed them
+  const r = parseRecord('{"type": "printf", "data": "comm=\\uffffffff=\\n\\uffffff80 x=\\uffffffc3\\uffffffa9t\\uffffffc3\\uffffffa9"}');
+  assert.deepEqual(r, { type: 'printf', text: 'comm=\ufffd=\n\ufffd x=\u00e9t\u00e9' });
+  assert.equal(highBytes('plain ascii'), 'plain ascii');
 });

@@ -37,7 +37,7 @@ export function parseRecord(line: string): BpftraceRecord {
     case 'lost_events':
       return isCount(data?.events) ? { type: 'lost_events', events: data.events } : bad(line, 'events');
     case 'printf':
-      return typeof rec.data === 'string' ? { type: 'printf', text: rec.data } : bad(line, 'printf data');
+      return typeof rec.data === 'string' ? { type: 'printf', text: highBytes(rec.data) } : bad(line, 'printf data');
     case 'helper_error':
       return typeof rec.helper === 'string' && typeof rec.retcode === 'number'
         ? { type: 'helper_error', helper: rec.helper, retcode: rec.retcode, line: Number(rec.line) || 0, col: Number(rec.col) || 0 }
@@ -70,6 +70,19 @@ function parseMap(line: string, data: Record<string, unknown> | undefined): Bpft
     return bad(line, `map ${name}`);
   }
   return { type: 'map', name, values, rejected };
+}
+
+/**
+ * bpftrace 0.17's JSON writer escapes a byte >= 0x80 through a signed char, as
+ * "\uffffffXX" (measured with process names that are not ASCII): JSON reads
+ * that as U+FFFF and "ffXX". Put the bytes back and read them as UTF-8 (what
+ * is not UTF-8 becomes U+FFFD), so names arrive as the kernel holds them.
+ */
+export function highBytes(text: string): string {
+  if (!text.includes('\uffff')) return text;
+  const parts = text.split(/\uffffff([0-9a-f]{2})/);
+  const bytes = parts.map((p, i) => (i % 2 ? Buffer.from([parseInt(p, 16)]) : Buffer.from(p, 'utf8')));
+  return Buffer.concat(bytes).toString('utf8');
 }
 
 const bad = (line: string, what: string): BpftraceRecord => ({ type: 'unparsable', line, reason: `bad ${what}` });

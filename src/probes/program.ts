@@ -2,6 +2,7 @@
 // three modes share their filters, predicates, OVERRUN walk and sampling.
 // `npm run generate` writes probes/*.bt; a test fails when they are stale.
 // Pure: text out.
+import { eventPrintfFormat } from './event-line.js';
 
 export type ProgramMode = 'tracepoint' | 'kprobe' | 'fentry';
 
@@ -175,10 +176,11 @@ const sample = (hookFormat: '%s' | '%d') => `
           $sport = (uint64)*(uint8 *)$l4 << 8 | *(uint8 *)($l4 + 1);
           $dport = (uint64)*(uint8 *)($l4 + 2) << 8 | *(uint8 *)($l4 + 3);
         }
-        printf("FLE2 kind=%d crit=%d hook=${hookFormat} dev=%s ifindex=%d skb=0x%lx shinfo=0x%lx before=0x%lx after=0x%lx len=%d data_len=%d nr_frags=%d gso_size=%d gso_segs=%d gso_type=%d gso_before=0x%lx cloned=%d ethertype=%d proto=%d a=%lx:%lx b=%lx:%lx sport=%d dport=%d cpu=%d pid=%d comm=%s ts=%ld\\n%s\\n",
-          $kind, $crit, $hook, $skb->dev->name, $skb->dev->ifindex, (uint64)$skb, (uint64)$sh, $before, $fl,
+        printf("${eventPrintfFormat(hookFormat)}",
+          $kind, $crit, $hook, $skb->dev->ifindex, (uint64)$skb, (uint64)$sh, $before, $fl,
           $skb->len, $data_len, $nr, $gso_size, $sh->gso_segs, $gso_type, $gso_before, $skb->cloned,
-          $ethertype, $proto, $a_lo, $a_hi, $b_lo, $b_hi, $sport, $dport, cpu, pid, comm, $now, kstack);
+          $ethertype, $proto, $a_lo, $a_hi, $b_lo, $b_hi, $sport, $dport, cpu, pid, $now,
+          $skb->dev->name, kstack, comm);
       } else {
         @tb_tokens[$class] = $tokens;
         @suppressed[$hook] = count();
@@ -203,16 +205,20 @@ export const COUNTER_MAPS: Record<ProgramMode, readonly string[]> = {
   fentry: [...STATE_COUNTERS, 'create', 'clear', 'modify', 'access', 'gso_change'],
 };
 
+/** Printed every interval even when every other map is empty: the agent's proof that bpftrace still reports. */
+export const HEARTBEAT_MAP = 'ticks';
+
 const printAndEnd = (mode: ProgramMode, bookkeeping: string[]) => `
 interval:s:$1
 {
+  @${HEARTBEAT_MAP} = count(); print(@${HEARTBEAT_MAP});
   ${COUNTER_MAPS[mode].map((m) => `print(@${m});`).join(' ')}
 }
 
 END
 {
   /* Bookkeeping maps are not counters: keep them out of the exit dump. */
-  ${bookkeeping.map((m) => `clear(@${m});`).join(' ')}
+  ${[HEARTBEAT_MAP, ...bookkeeping].map((m) => `clear(@${m});`).join(' ')}
 }
 `;
 

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { TracerState } from './tracer-state.js';
 import { parseRecord } from '../bpftrace/records.js';
@@ -24,9 +25,9 @@ test('kernel maps become per-hook counters that survive a restart', () => {
 });
 
 test('sampled events are decoded; garbage is counted and reported', () => {
-  const s = new TracerState(plan([]), GSO_TABLE_4_14, 8);
+  const s = new TracerState(plan(['netif_receive_skb_entry']), GSO_TABLE_4_14, 8);
   const [ev, bad, lost] = feed(s, [
-    JSON.stringify({ type: 'printf', data: 'FLE2 kind=1 crit=1 hook=tracepoint:net:netif_receive_skb_entry dev=tap0 ifindex=2 skb=0x1 shinfo=0x2 before=0x0 after=0x0 len=3040 data_len=0 nr_frags=0 gso_size=1348 gso_segs=0 gso_type=1027 gso_before=0x0 cloned=0 ethertype=2048 proto=6 a=20012c6:0 b=10012c6:0 sport=1 dport=2 cpu=0 pid=1 comm=x ts=9\n' }),
+    JSON.stringify({ type: 'printf', data: 'FLE3 kind=1 crit=1 hook=tracepoint:net:netif_receive_skb_entry ifindex=2 skb=0x1 shinfo=0x2 before=0x0 after=0x0 len=3040 data_len=0 nr_frags=0 gso_size=1348 gso_segs=0 gso_type=1027 gso_before=0x0 cloned=0 ethertype=2048 proto=6 a=20012c6:0 b=10012c6:0 sport=1 dport=2 cpu=0 pid=1 ts=9 dev=tap0\n\ncomm=x' }),
     '{"type": "map", "data": {"@x": {"a": 1',
     '{"type": "lost_events", "data": {"events": 3}}',
   ]);
@@ -46,4 +47,50 @@ test('kernel-function modes: numeric hook keys become labels, with transition co
   feed(s, ['{"type": "map", "data": {"@access": {"7": 12}}}', '{"type": "map", "data": {"@clear": {"3": 2}}}']);
   assert.equal(s.counters.get('access', 'skb_segment'), 12);
   assert.equal(s.counters.get('clear', '__skb_linearize'), 2);
+});
+
+test('a bad value or an unknown hook costs its own key, not the record: counted as unparsable', () => {
+  const s = new TracerState(plan(['netif_receive_skb_entry', 'net_dev_start_xmit']), GSO_TABLE_4_14, 8);
+  const [a] = feed(s, ['{"type": "map", "data": {"@inconsistent": {"tracepoint:net:netif_receive_skb_entry": 7, "tracepoint:net:net_dev_start_xmit": -1, "tracepoint:net:made_up": 3}}}']);
+  assert.equal(s.counters.get('inconsistent', 'netif_receive_skb_entry'), 7);
+  assert.equal(s.counters.get('inconsistent', 'net_dev_start_xmit'), 0);
+  assert.deepEqual(s.counters.series('inconsistent').map(([h]) => h).sort(), ['net_dev_start_xmit', 'netif_receive_skb_entry'], 'no series for a made-up hook');
+  assert.equal(s.counters.get('unparsable_lines'), 2);
+  assert.equal(a.kind, 'problem');
+});
+
+test('a sampled event from a hook this plan does not have is unparsable, not an event', () => {
+  const s = new TracerState(plan(['net_dev_start_xmit']), GSO_TABLE_4_14, 8);
+  const text = 'FLE3 kind=1 crit=1 hook=tracepoint:net:netif_receive_skb_entry ifindex=2 skb=0x1 shinfo=0x2 before=0x0 after=0x0 len=3040 data_len=0 nr_frags=0 gso_size=1348 gso_segs=0 gso_type=3 gso_before=0x0 cloned=0 ethertype=2048 proto=6 a=20012c6:0 b=10012c6:0 sport=1 dport=2 cpu=0 pid=1 ts=9 dev=tap0\n\ncomm=x';
+  const [a] = feed(s, [JSON.stringify({ type: 'printf', data: text })]);
+  assert.equal(a.kind, 'problem');
+  assert.equal(s.events.list().length, 0);
+});
+
+test('the heartbeat map and attach mark the tracer as reporting', () => {
+  const s = new TracerState(plan(['net_dev_start_xmit']), GSO_TABLE_4_14, 8);
+  assert.equal(s.lastReportMs, 0);
+  feed(s, ['{"type": "attached_probes", "data": {"probes": 8}}'], 5000);
+  assert.equal(s.lastReportMs, 5000);
+  feed(s, ['{"type": "map", "data": {"@ticks": 3}}'], 6000);
+  assert.equal(s.lastReportMs, 6000);
+  feed(s, ['{"type": "map", "data": {"@inconsistent": {}}}', 'garbage'], 9000);
+  assert.equal(s.lastReportMs, 6000, 'only the heartbeat counts as reporting');
+});
+
+test('property: no sequence of bpftrace lines, however malformed, throws or lowers a counter', () => {
+  const s = new TracerState(plan(['netif_receive_skb_entry']), GSO_TABLE_4_14, 4);
+  const maps = fc.record({ name: fc.constantFrom('@inconsistent', '@inspected', '@ticks', '@x', ''), key: fc.constantFrom('tracepoint:net:netif_receive_skb_entry', 'x', ''), v: fc.oneof(fc.integer(), fc.string(), fc.double(), fc.constant(null)) })
+    .map(({ name, key, v }) => JSON.stringify({ type: 'map', data: { [name]: { [key]: v } } }));
+  const line = fc.oneof(maps, fc.string({ unit: 'binary' }), fc.json(), fc.constantFrom('{"type": "printf", "data": "FLE3 kind=1"}', '{"type": "lost_events", "data": {"events": 1e400}}'));
+  fc.assert(fc.property(fc.array(line, { maxLength: 30 }), (lines) => {
+    let before = s.counters.get('inconsistent', 'netif_receive_skb_entry');
+    for (const l of lines) {
+      s.apply(parseRecord(l), 1);
+      if (Math.random() < 0.1) s.runStarted();
+      const now = s.counters.get('inconsistent', 'netif_receive_skb_entry');
+      assert.ok(now >= before);
+      before = now;
+    }
+  }), { numRuns: 500 });
 });

@@ -4,11 +4,12 @@ import type { BpftraceRecord } from '../bpftrace/records.js';
 import { parseSampledEvent, type SampledEvent } from '../bpftrace/sampled-event.js';
 import { decodeGsoType, type GsoTable } from '../kernel/gso.js';
 import { hookName, type Mode, type ModePlan } from '../modes.js';
+import { HEARTBEAT_MAP } from '../probes/program.js';
 import { Counters } from './counters.js';
 import { EventRing } from './event-ring.js';
 
 /** Counters the agent keeps. */
-export const AGENT_COUNTERS = ['lost_events', 'unparsable_lines', 'helper_errors', 'tracer_restarts'] as const;
+export const AGENT_COUNTERS = ['lost_events', 'unparsable_lines', 'helper_errors', 'tracer_restarts', 'tracer_stalls'] as const;
 
 export interface DecodedEvent extends Omit<SampledEvent, 'ktime_ns'> {
   /** the hook label (the kernel function, or __skb_linearize, or the tracepoint) */
@@ -33,16 +34,20 @@ export class TracerState {
   readonly events: EventRing<DecodedEvent>;
   up = false;
   attachedProbes = 0;
+  /** when bpftrace last proved it reports (attach, then its interval heartbeat); 0 before */
+  lastReportMs = 0;
   readonly lastSeenSeconds = { inconsistent: 0, overrun: 0 };
   readonly mode: Mode;
   /** hooks attached on this kernel, and those the mode has but the kernel lacks */
   readonly hooks: readonly string[];
   readonly unattached: ModePlan['unattached'];
+  private readonly knownHooks: ReadonlySet<string>;
 
   constructor(plan: ModePlan, readonly gsoNames: GsoTable, eventsCapacity: number) {
     this.mode = plan.mode;
     this.hooks = plan.hooks;
     this.unattached = plan.unattached;
+    this.knownHooks = new Set(plan.hooks);
     this.events = new EventRing(eventsCapacity);
     for (const name of this.mode.counters) for (const hook of this.hooks) this.counters.ensure(name, hook);
     for (const name of AGENT_COUNTERS) this.counters.ensure(name);
@@ -64,21 +69,35 @@ export class TracerState {
     switch (record.type) {
       case 'attached_probes':
         this.up = true;
+        this.lastReportMs = nowMs;
         this.attachedProbes = record.probes;
         return { kind: 'attached', probes: record.probes };
       case 'map': {
         const name = record.name.replace(/^@/, '');
+        if (name === HEARTBEAT_MAP) { this.lastReportMs = nowMs; return { kind: 'none' }; }
         if (!this.mode.counters.includes(name)) return { kind: 'none' };
-        const byHook = new Map([...record.values].map(([key, v]) => [hookName(this.mode, key), v]));
+        // only this plan's hooks become labels: a key the program cannot print is not a new series
+        const rejected = [...record.rejected];
+        const byHook = new Map<string, number>();
+        for (const [key, v] of record.values) {
+          const hook = hookName(this.mode, key);
+          if (this.knownHooks.has(hook)) byHook.set(hook, v); else rejected.push(key);
+        }
         const rose = this.counters.observe(name, byHook);
         if (rose.length && (name === 'inconsistent' || name === 'overrun')) this.lastSeenSeconds[name] = nowMs / 1000;
+        if (rejected.length) {
+          return this.unparsable(`bpftrace map @${name}: keys with a bad value or an unknown hook`, { keys: rejected.slice(0, 4).map((k) => k.slice(0, 64)) }, rejected.length);
+        }
         return { kind: 'none' };
       }
       case 'printf': {
-        const e = parseSampledEvent(record.text);
-        if (!e) return this.unparsable('printf text is not a sampled event', { text: record.text.slice(0, 200) });
+        const parsed = parseSampledEvent(record.text);
+        if (!parsed.ok) return this.unparsable(`printf text is not a sampled event: ${parsed.reason}`, { text: record.text.slice(0, 200) });
+        const e = parsed.event;
+        const hook = hookName(this.mode, e.hook);
+        if (!this.knownHooks.has(hook)) return this.unparsable('sampled event from an unknown hook', { hook: e.hook });
         const event: DecodedEvent = {
-          ...e, hook: hookName(this.mode, e.hook),
+          ...e, hook,
           gso_type_names: decodeGsoType(e.gso_type, this.gsoNames), gso_type_before_names: decodeGsoType(e.gso_type_before, this.gsoNames),
           time: new Date(nowMs).toISOString(), ktime_ns: e.ktime_ns.toString(),
         };
@@ -98,8 +117,8 @@ export class TracerState {
     }
   }
 
-  private unparsable(message: string, detail: Record<string, unknown>): Applied {
-    this.counters.add('unparsable_lines');
+  private unparsable(message: string, detail: Record<string, unknown>, n = 1): Applied {
+    this.counters.add('unparsable_lines', '', n);
     return { kind: 'problem', message, detail };
   }
 }
