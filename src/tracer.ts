@@ -30,7 +30,11 @@ export interface TracerHandlers {
   refused(mode: ModeName, next: ModeName | undefined, stderrTail: string[]): void;
 }
 
-export interface Tracer { facts: HostFacts; verdict: Verdict; plan: ModePlan; state: TracerState; supervisor: Supervisor; args: string[] }
+export interface Tracer {
+  facts: HostFacts; verdict: Verdict; plan: ModePlan; state: TracerState; supervisor: Supervisor; args: string[];
+  /** restarts bpftrace with other filters (an interface that came back with a new ifindex); counters carry over */
+  retarget(filters: Filters): Promise<void>;
+}
 
 const HARMLESS_STDERR = [/couldn't set RLIMIT_MEMLOCK/, /Addrspace is not set/, /^\s*$/];
 export const isHarmlessStderr = (line: string) => HARMLESS_STDERR.some((r) => r.test(line));
@@ -43,11 +47,12 @@ export async function startTracer(req: TracerRequest, handlers: TracerHandlers):
     return { error: `cannot start: ${problems}. Run \`fraglist-exporter doctor\` for every check.` };
   }
   const refusals: string[] = [];
+  const layout = facts.layout;
   for (const [i, plan] of verdict.plans.entries()) {
-    const args = bpftraceArgs({
-      program: plan.program, printIntervalSeconds: req.printIntervalSeconds, sampleRatePerSecond: req.sampleRatePerSecond,
-      layout: facts.layout, filters: req.filters,
+    const argsFor = (filters: Filters) => bpftraceArgs({
+      program: plan.program, printIntervalSeconds: req.printIntervalSeconds, sampleRatePerSecond: req.sampleRatePerSecond, layout, filters,
     });
+    const args = argsFor(req.filters);
     const state = new TracerState(plan, facts.gsoNames, req.eventsCapacity);
     const tail: string[] = [];
     let attached = false;
@@ -72,7 +77,7 @@ export async function startTracer(req: TracerRequest, handlers: TracerHandlers):
       },
     });
     supervisor.start();
-    if (await settled) return { facts, verdict, plan, state, supervisor, args };
+    if (await settled) return { facts, verdict, plan, state, supervisor, args, retarget: (filters) => supervisor.restartWith(argsFor(filters)) };
     await supervisor.stop();
     const next = verdict.plans[i + 1]?.mode.name;
     refusals.push(`${plan.mode.name}: ${tail.filter((l) => /ERROR|rror/.test(l)).slice(-1)[0] ?? tail.slice(-1)[0] ?? 'bpftrace exited before attaching'}`);

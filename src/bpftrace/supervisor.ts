@@ -29,24 +29,30 @@ export class Supervisor {
   private child?: ResultPromise;
   /** resolves once the current child's stdout has been read to the end */
   private drained: Promise<void> = Promise.resolve();
+  /** the current child is being stopped on purpose: its exit is no failure */
   private stopping = false;
+  /** stop() was called: nothing starts again */
+  private ended = false;
   private delayMs: number;
   private timer?: NodeJS.Timeout;
   private readonly backoff;
   private readonly stopStepMs: number;
+  private args: string[];
 
   constructor(private readonly opts: SupervisorOptions, private readonly hooks: SupervisorHooks) {
     this.backoff = opts.backoff ?? { initialMs: 1000, maxMs: 30_000, resetAfterMs: 60_000 };
     this.stopStepMs = opts.stopStepMs ?? 1500;
     this.delayMs = this.backoff.initialMs;
+    this.args = opts.args;
   }
 
   get pid(): number | undefined { return this.child?.pid; }
 
   start(): void {
+    if (this.ended) return;
     const [file, args] = this.opts.pdeathsig
-      ? ['setpriv', ['--pdeathsig', 'KILL', '--', this.opts.bpftracePath, ...this.opts.args]]
-      : [this.opts.bpftracePath, this.opts.args];
+      ? ['setpriv', ['--pdeathsig', 'KILL', '--', this.opts.bpftracePath, ...this.args]]
+      : [this.opts.bpftracePath, this.args];
     const startedAt = Date.now();
     const child = execa(file, args, { buffer: false, reject: false, stdin: 'ignore', cleanup: true });
     this.child = child;
@@ -56,7 +62,8 @@ export class Supervisor {
     const closed = (rl: typeof out) => new Promise<void>((r) => rl.once('close', r));
     this.drained = Promise.all([closed(out), closed(err)]).then(() => undefined);
     void Promise.all([child, this.drained]).then(([result]) => {
-      if (this.child === child) this.child = undefined;
+      if (this.child !== child) return; // a newer run has replaced it
+      this.child = undefined;
       if (this.stopping) return;
       const ranMs = Date.now() - startedAt;
       if (this.opts.restart === false) {
@@ -71,8 +78,27 @@ export class Supervisor {
     });
   }
 
-  /** Stops bpftrace; resolves once it is gone and all it printed has been read. */
+  /** SIGKILL for a bpftrace that stopped answering; it is restarted as after any exit. */
+  kill(): void {
+    this.child?.kill('SIGKILL');
+  }
+
+  /** Stops bpftrace and starts it at once with other arguments (not a restart after a failure). */
+  async restartWith(args: string[]): Promise<void> {
+    await this.halt();
+    if (this.ended) return;
+    this.args = args;
+    this.stopping = false;
+    this.start();
+  }
+
+  /** Stops bpftrace for good; resolves once it is gone and all it printed has been read. */
   async stop(): Promise<void> {
+    this.ended = true;
+    await this.halt();
+  }
+
+  private async halt(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.timer);
     const child = this.child;
