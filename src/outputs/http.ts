@@ -1,10 +1,17 @@
 // The HTTP edge: /metrics (text or OpenMetrics), a landing page, health,
 // readiness and the sampled-event ring.
-import express, { type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { KIND } from '../probes/program.js';
 import type { TracerState } from '../state/tracer-state.js';
+import type { Health } from './metrics.js';
 
-export function createApp(state: TracerState, registries: { text: Registry; openMetrics: Registry }, telemetryPath: string) {
+const EVENT_KINDS = Object.keys(KIND);
+
+export function createApp(
+  state: TracerState, health: Health, registries: { text: Registry; openMetrics: Registry }, telemetryPath: string, log: Logger,
+) {
   const app = express();
   app.disable('x-powered-by');
 
@@ -15,26 +22,39 @@ export function createApp(state: TracerState, registries: { text: Registry; open
   });
   app.get('/healthz', (_req, res) => { res.type('text/plain').send('ok\n'); });
   app.get('/readyz', (_req, res) => {
-    if (state.up) res.type('text/plain').send(`ready: ${state.attachedProbes} probes attached\n`);
+    if (health.healthy()) res.type('text/plain').send(`ready: ${state.attachedProbes} probes attached\n`);
+    else if (state.up) res.status(503).type('text/plain').send('not ready: bpftrace stopped reporting; it is being restarted\n');
     else res.status(503).type('text/plain').send('not ready: probes are not attached\n');
   });
   app.get('/events', (req, res) => {
     const kind = req.query.kind;
+    if (kind !== undefined && (typeof kind !== 'string' || !EVENT_KINDS.includes(kind))) {
+      res.status(400).type('text/plain').send(`kind must be one of ${EVENT_KINDS.join(', ')}\n`);
+      return;
+    }
     const events = state.events.list().filter((e) => !kind || e.kind === kind);
     res.json({ capacity: state.events.capacity, count: events.length, events });
   });
-  app.get('/', (_req, res) => { res.type('html').send(landingPage(state, telemetryPath)); });
+  app.get('/', (_req, res) => { res.type('html').send(landingPage(state, health, telemetryPath)); });
+  app.use((_req: Request, res: Response) => { res.status(404).type('text/plain').send('not found\n'); });
+  // last: an error is logged as JSON; the client gets no stack trace, whatever NODE_ENV says
+  app.use((err: Error & { status?: number }, req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) { res.destroy(); return; }
+    if (err.status && err.status >= 400 && err.status < 500) { res.status(err.status).type('text/plain').send('bad request\n'); return; }
+    log.error({ path: req.path, error: { type: err.name, message: err.message } }, 'HTTP handler failed');
+    res.status(500).type('text/plain').send('internal error\n');
+  });
   return app;
 }
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
-function landingPage(state: TracerState, telemetryPath: string): string {
+function landingPage(state: TracerState, health: Health, telemetryPath: string): string {
   const c = state.counters;
   const rows = state.hooks.map((h) => `<tr><td>${esc(h)}</td><td>${c.get('inspected', h)}</td><td>${c.get('inconsistent', h)}</td><td>${c.get('overrun', h)}</td></tr>`).join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>fraglist-exporter</title></head><body>
 <h1>fraglist-exporter</h1>
-<p>Mode <b>${esc(state.mode.name)}</b>, tracer ${state.up ? 'up' : '<b>down</b>'}. This mode ${esc(state.mode.blindSpots)}.</p>
+<p>Mode <b>${esc(state.mode.name)}</b>, tracer ${health.healthy() ? 'up' : '<b>down</b>'}. This mode ${esc(state.mode.blindSpots)}.</p>
 <table border="1" cellpadding="4"><tr><th>hook</th><th>inspected</th><th>INCONSISTENT</th><th>OVERRUN</th></tr>${rows}</table>
 <p><a href="${esc(telemetryPath)}">Metrics</a> · <a href="/events">Sampled events</a> · <a href="/healthz">healthz</a> · <a href="/readyz">readyz</a></p>
 </body></html>`;

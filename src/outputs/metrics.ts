@@ -3,6 +3,13 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TracerState } from '../state/tracer-state.js';
 
+/** What the agent knows beyond the counters: the tracer reporting on time (src/bpftrace/watchdog.ts), the filtered interface present. */
+export interface Health {
+  healthy(): boolean;
+  /** undefined without --filter.interface */
+  interfacePresent?(): boolean | undefined;
+}
+
 export interface BuildInfo { version: string; bpftraceVersion: string; kernel: string; gsoNamesSource: string }
 
 /** metric name -> help, per-hook counters from kernel maps */
@@ -19,11 +26,22 @@ const HOOK_COUNTERS: Record<string, [counter: string, help: string]> = {
   gso_change: ['frag_list_gso_changes_total', 'Kernel functions that changed gso_size or gso_type (bpf_skb_adjust_room makes the reported 1027).'],
 };
 
-export function createRegistries(state: TracerState, build: BuildInfo): { text: Registry; openMetrics: Registry } {
+/**
+ * One registry per exposition format, each with metric objects of its own:
+ * prom-client renames a counter object in place (drops `_total`) when an
+ * OpenMetrics registry renders it, so an object shared with the text registry
+ * would lose its `_total` there after the first OpenMetrics scrape.
+ */
+export function createRegistries(state: TracerState, health: Health, build: BuildInfo): { text: Registry; openMetrics: Registry } {
   const text = new Registry();
   const openMetrics = new Registry();
   openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as typeof Registry.PROMETHEUS_CONTENT_TYPE);
-  const registers = [text, openMetrics];
+  for (const r of [text, openMetrics]) registerMetrics(r, state, health, build);
+  return { text, openMetrics };
+}
+
+function registerMetrics(registry: Registry, state: TracerState, health: Health, build: BuildInfo): void {
+  const registers = [registry];
   const c = state.counters;
   const mode = state.mode.name;
 
@@ -48,10 +66,11 @@ export function createRegistries(state: TracerState, build: BuildInfo): { text: 
   agentCounter('frag_list_events_lost_total', 'Events lost between kernel and agent (bpftrace lost_events).', 'lost_events');
   agentCounter('frag_list_tracer_unparsable_lines_total', 'bpftrace output lines the agent could not parse.', 'unparsable_lines');
   agentCounter('frag_list_tracer_helper_errors_total', 'BPF helper errors bpftrace reported.', 'helper_errors');
-  agentCounter('frag_list_tracer_restarts_total', 'Times bpftrace was restarted after it exited.', 'tracer_restarts');
+  agentCounter('frag_list_tracer_restarts_total', 'Times bpftrace was restarted after it exited (or was killed for stalling).', 'tracer_restarts');
+  agentCounter('frag_list_tracer_stalls_total', 'Times bpftrace stopped reporting (no interval output) and was killed to be restarted.', 'tracer_stalls');
 
-  new Gauge({ name: 'frag_list_tracer_up', help: '1 while bpftrace runs with its probes attached.', registers,
-    collect() { this.set(state.up ? 1 : 0); } });
+  new Gauge({ name: 'frag_list_tracer_up', help: '1 while bpftrace runs with its probes attached and reports on time.', registers,
+    collect() { this.set(health.healthy() ? 1 : 0); } });
   new Gauge({ name: 'frag_list_probe_attached', help: 'Whether each hook of the probe mode is attached (1) or not (0).',
     labelNames: ['hook', 'mode'], registers,
     collect() {
@@ -59,6 +78,10 @@ export function createRegistries(state: TracerState, build: BuildInfo): { text: 
       for (const hook of state.hooks) this.set({ hook, mode }, state.up ? 1 : 0);
       for (const { hook } of state.unattached) this.set({ hook, mode }, 0);
     } });
+  if (health.interfacePresent?.() !== undefined) {
+    new Gauge({ name: 'frag_list_filter_interface_present', help: '1 while the --filter.interface device exists (0: it is gone and nothing is counted).', registers,
+      collect() { this.set(health.interfacePresent?.() ? 1 : 0); } });
+  }
   for (const kind of ['inconsistent', 'overrun'] as const) {
     new Gauge({ name: `frag_list_last_${kind}_timestamp_seconds`, help: `When the ${kind} counter last rose (0: never since start).`, registers,
       collect() { this.set(state.lastSeenSeconds[kind]); } });
@@ -73,7 +96,6 @@ export function createRegistries(state: TracerState, build: BuildInfo): { text: 
   for (const { name } of defaults.getMetricsAsArray()) {
     const m = defaults.getSingleMetric(name)!;
     if (name.endsWith('_total') && !(m instanceof Counter)) continue;
-    for (const r of registers) r.registerMetric(m);
+    registry.registerMetric(m);
   }
-  return { text, openMetrics };
 }

@@ -1,0 +1,96 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { Registry } from 'prom-client';
+import { parseRecord } from '../bpftrace/records.js';
+import { GSO_TABLE_4_14 } from '../kernel/gso.js';
+import { MODES } from '../modes.js';
+import { TracerState } from '../state/tracer-state.js';
+import { createApp } from './http.js';
+import { createRegistries } from './metrics.js';
+
+const OM = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+const state = new TracerState({ mode: MODES.tracepoint, program: { path: 'x' }, hooks: ['netif_receive_skb_entry'], unattached: [] }, GSO_TABLE_4_14, 4);
+const health = { healthy: () => healthy };
+let healthy = true;
+const logLines: string[] = [];
+const log = pino({ level: 'info' }, new Writable({ write(chunk, _e, cb) { logLines.push(String(chunk)); cb(); } }));
+let base: string;
+const servers: Server[] = [];
+
+function serve(registries: { text: Registry; openMetrics: Registry }): Promise<string> {
+  const s = createApp(state, health, registries, '/metrics', log).listen(0, '127.0.0.1');
+  servers.push(s);
+  return new Promise((r) => s.once('listening', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
+}
+
+before(async () => {
+  state.apply(parseRecord('{"type": "attached_probes", "data": {"probes": 8}}'), 1);
+  state.apply(parseRecord('{"type": "map", "data": {"@inconsistent": {"tracepoint:net:netif_receive_skb_entry": 7}}}'), 1);
+  base = await serve(createRegistries(state, health, { version: 't', bpftraceVersion: 'v0.17.0', kernel: 'k', gsoNamesSource: 'btf' }));
+});
+after(() => { for (const s of servers) { s.closeAllConnections(); s.close(); } });
+
+const text = async (path: string, headers: Record<string, string> = {}) => {
+  const r = await fetch(base + path, { headers });
+  return { status: r.status, type: r.headers.get('content-type') ?? '', body: await r.text() };
+};
+
+test('both expositions stay right for every client, in any order and at once', async () => {
+  const order = ['text', 'om', 'text', 'om', 'om', 'text'];
+  const all = await Promise.all([...order, ...order].map((f) => text('/metrics', f === 'om' ? { accept: OM } : {}).then((r) => [f, r] as const)));
+  for (const [format, r] of all) {
+    if (format === 'text') {
+      assert.match(r.type, /^text\/plain/);
+      assert.match(r.body, /^# TYPE frag_list_inconsistent_total counter$/m);
+      assert.match(r.body, /^frag_list_inconsistent_total\{hook="netif_receive_skb_entry"\} 7$/m);
+      assert.doesNotMatch(r.body, /^frag_list_inconsistent\{/m);
+      assert.doesNotMatch(r.body, /# EOF/);
+    } else {
+      assert.match(r.type, /^application\/openmetrics-text/);
+      assert.match(r.body, /^# TYPE frag_list_inconsistent counter$/m);
+      assert.match(r.body, /^frag_list_inconsistent_total\{hook="netif_receive_skb_entry"\} 7$/m);
+      assert.match(r.body, /# EOF\n$/);
+    }
+  }
+});
+
+test('/events: a kind must be one the probes print; anything else is 400', async () => {
+  assert.equal((await text('/events?kind=inconsistent')).status, 200);
+  assert.equal((await text('/events')).status, 200);
+  for (const q of ['kind=bogus', 'kind=', 'kind=inconsistent&kind=overrun']) {
+    const r = await text(`/events?${q}`);
+    assert.equal(r.status, 400, q);
+    assert.match(r.body, /^kind must be one of inconsistent, overrun/);
+  }
+});
+
+test('/readyz says not ready while the tracer is attached but silent', async () => {
+  assert.equal((await text('/readyz')).status, 200);
+  healthy = false;
+  try {
+    const r = await text('/readyz');
+    assert.equal(r.status, 503);
+    assert.match(r.body, /stopped reporting/);
+    assert.match((await text('/metrics')).body, /^frag_list_tracer_up 0$/m);
+  } finally {
+    healthy = true;
+  }
+});
+
+test('a failing handler answers 500 with no stack trace and logs one JSON line', async () => {
+  const failing = { metrics: () => Promise.reject(new TypeError('boom at /secret/path.js:1')), contentType: 'text/plain' } as unknown as Registry;
+  const other = await serve({ text: failing, openMetrics: failing });
+  const r = await fetch(`${other}/metrics`);
+  const body = await r.text();
+  assert.equal(r.status, 500);
+  assert.equal(body, 'internal error\n');
+  const line = JSON.parse(logLines.find((l) => l.includes('HTTP handler failed'))!);
+  assert.equal(line.error.type, 'TypeError');
+  assert.equal(line.error.stack, undefined);
+  assert.equal((await fetch(`${other}/nope`)).status, 404);
+  assert.equal((await fetch(`${other}/%E0%A4%A`)).status, 404);
+});
