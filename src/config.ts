@@ -11,6 +11,8 @@ export interface ListenAddress { host: string; port: number }
 export interface ServeConfig {
   listen: ListenAddress;
   telemetryPath: string;
+  /** exporter-toolkit web config: TLS, basic auth (checked when serve starts) */
+  webConfigFile?: string;
   mode: ModeName | 'auto';
   bpftracePath: string;
   sampleRate: number;
@@ -98,11 +100,12 @@ export const MODES = ['auto', ...MODE_NAMES] as const;
 export const SERVE_FLAGS = {
   listen: flag('web.listen-address', ':10045', 'address to serve /metrics and the API on', parseListenAddress),
   telemetryPath: flag('web.telemetry-path', '/metrics', 'path of the metrics endpoint', urlPath),
+  webConfigFile: flag('web.config.file', '', 'exporter-toolkit web config (TLS, client certificates, basic auth); read again when it changes', optional(text)),
   mode: flag('mode', 'auto', `probe mode: ${MODES.join('|')}`, oneOf(MODES)),
   bpftracePath: flag('bpftrace.path', 'bpftrace', 'bpftrace binary', text),
-  sampleRate: flag('sample.rate', '10', 'sampled events per second (token bucket in the kernel; the rest are counted as suppressed)', intIn(0, 100_000)),
+  sampleRate: flag('sample.rate', '10', 'sampled events per second (token bucket in the kernel; the rest are counted as suppressed)', intIn(0, 1000)),
   printInterval: flag('print.interval', '1', 'seconds between in-kernel counter reads', intIn(1, 3600)),
-  eventsBuffer: flag('events.buffer', '256', 'sampled events kept for /events', intIn(1, 100_000)),
+  eventsBuffer: flag('events.buffer', '256', 'sampled events kept for /events', intIn(1, 10_000)),
   logLevel: flag('log.level', 'info', LOG_LEVELS.join('|'), oneOf(LOG_LEVELS)),
   summarySchedule: flag('summary.schedule', '*/5 * * * *', 'cron schedule of the summary log line', cronSpec),
   recheckSchedule: flag('recheck.schedule', '*/10 * * * *', 'cron schedule of the host capability re-check', cronSpec),

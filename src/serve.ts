@@ -3,11 +3,15 @@
 import cron from 'node-cron';
 import { pino, type Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
-import type { ServeConfig } from './config.js';
+import { UsageError, type ServeConfig } from './config.js';
+import { staleAfterMs, Watchdog } from './bpftrace/watchdog.js';
 import { inspectHost } from './kernel/host.js';
-import { resolveInterface } from './kernel/interface.js';
+import { lookupInterface, NO_INTERFACE, resolveInterface, type InterfaceId } from './kernel/interface.js';
 import { createApp } from './outputs/http.js';
+import { LogLimiter } from './outputs/log-limit.js';
 import { createRegistries } from './outputs/metrics.js';
+import { WebConfigError } from './outputs/web-config.js';
+import { createWebServer, WebConfigFile } from './outputs/web-server.js';
 import { assess } from './preflight.js';
 import type { Applied, TracerState } from './state/tracer-state.js';
 import { startTracer } from './tracer.js';
@@ -15,14 +19,23 @@ import { VERSION } from './version.js';
 
 export async function serve(config: ServeConfig): Promise<number> {
   const log = pino({ level: config.logLevel, base: { app: 'fraglist-exporter' } });
+  let webConfig: WebConfigFile | undefined;
+  try {
+    webConfig = config.webConfigFile ? new WebConfigFile(config.webConfigFile, log) : undefined;
+  } catch (err) {
+    if (err instanceof WebConfigError) throw new UsageError(`--web.config.file: ${err.message}`);
+    throw err;
+  }
   const { interface: ifaceName, ...addressFilters } = config.filters;
-  const iface = ifaceName ? resolveInterface(ifaceName, 'filter.interface') : undefined;
+  let iface = ifaceName ? resolveInterface(ifaceName, 'filter.interface') : undefined;
+  const logLimit = new LogLimiter(1, 10_000);
+  const eventLogLimit = new LogLimiter(10, 60_000);
   const tracer = await startTracer({
     bpftracePath: config.bpftracePath, mode: config.mode, printIntervalSeconds: config.printInterval,
     sampleRatePerSecond: config.sampleRate, filters: { ...addressFilters, iface }, eventsCapacity: config.eventsBuffer, restart: true,
   }, {
-    applied: (a) => logApplied(log, a),
-    stderr: (line) => log.warn({ stderr: line }, 'bpftrace'),
+    applied: (a) => logApplied(log, a, a.kind === 'event' ? eventLogLimit : logLimit),
+    stderr: (line) => { const held = logLimit.take('stderr'); if (held !== undefined) log.warn({ stderr: line.slice(0, 500), held_back: held }, 'bpftrace'); },
     exited(info, tail, state) {
       state.runEnded();
       state.counters.add('tracer_restarts');
@@ -34,15 +47,24 @@ export async function serve(config: ServeConfig): Promise<number> {
     process.stderr.write(`fraglist-exporter: ${tracer.error}\n`);
     return 1;
   }
-  const { facts, verdict, plan, state, supervisor } = tracer;
-  const registries = createRegistries(state, {
+  const { facts, verdict, plan, state, supervisor, retarget } = tracer;
+  const watchdog = new Watchdog(state, staleAfterMs(config.printInterval), (silentMs) => {
+    state.counters.add('tracer_stalls');
+    log.error({ silent_ms: silentMs, pid: supervisor.pid }, 'bpftrace stopped reporting; killing it to restart');
+    supervisor.kill();
+  });
+  watchdog.start();
+  const status = { healthy: () => watchdog.healthy(), interfacePresent: () => (ifaceName ? iface !== NO_INTERFACE : undefined) };
+  const registries = createRegistries(state, status, {
     version: VERSION, bpftraceVersion: facts.bpftrace.version ?? 'unknown', kernel: facts.kernelRelease, gsoNamesSource: facts.gsoNamesSource,
   });
-  const app = createApp(state, registries, config.telemetryPath);
-  const server = config.listen.host ? app.listen(config.listen.port, config.listen.host) : app.listen(config.listen.port);
+  const app = createApp(state, status, registries, config.telemetryPath, log);
+  const server = createWebServer(app, webConfig, log);
+  if (config.listen.host) server.listen(config.listen.port, config.listen.host); else server.listen(config.listen.port);
   try {
     await new Promise<void>((resolve, reject) => { server.once('listening', resolve); server.once('error', reject); });
   } catch (err) {
+    watchdog.stop();
     await supervisor.stop();
     process.stderr.write(`fraglist-exporter: --web.listen-address: cannot listen on ${config.listen.host}:${config.listen.port}: ${(err as Error).message}\n`);
     return 1;
@@ -50,19 +72,35 @@ export async function serve(config: ServeConfig): Promise<number> {
   const addr = server.address() as AddressInfo;
   log.info({
     mode: plan.mode.name, hooks: plan.hooks, unattached: plan.unattached, blind_spots: plan.mode.blindSpots,
-    listen: `${addr.address}:${addr.port}`, filters: config.filters, frag_layout: facts.layout, gso_names: facts.gsoNamesSource,
+    listen: `${addr.address}:${addr.port}`, tls: Boolean(webConfig?.config.tls), basic_auth: Boolean(webConfig?.config.users.size), filters: config.filters, frag_layout: facts.layout, gso_names: facts.gsoNamesSource,
     modes: verdict.modes, pid: supervisor.pid,
   }, 'serving');
   for (const u of plan.unattached) log.warn(u, `hook ${u.hook} not attached`);
   if (!facts.setprivPdeathsig) log.warn('setpriv --pdeathsig is unavailable: if the agent is killed with SIGKILL, bpftrace ends at its next write instead of at once');
 
+  // node-cron prints a failed task with console, outside the JSON log: catch it here
+  const task = (name: string, fn: () => void | Promise<void>) => async () => {
+    try { await fn(); } catch (err) { log.error({ task: name, error: { type: (err as Error).name, message: (err as Error).message } }, 'scheduled task failed'); }
+  };
   const tasks = [
-    cron.schedule(config.summarySchedule, () => log.info(summary(state), 'summary')),
-    cron.schedule(config.recheckSchedule, async () => {
+    cron.schedule(config.summarySchedule, task('summary', () => log.info(summary(state), 'summary'))),
+    cron.schedule(config.recheckSchedule, task('recheck', async () => {
+      if (ifaceName) await followInterface();
       const again = assess(await inspectHost(config.bpftracePath, { mountTracefs: false }), config.mode);
       if (again.plans[0]?.mode.name !== plan.mode.name || again.problems.length) log.warn({ problems: again.problems, would_pick: again.plans[0]?.mode.name }, 'host capabilities changed');
-    }),
+    })),
   ];
+
+  /** --filter.interface names a device; a recreated device has a new ifindex, a removed one none. */
+  async function followInterface(): Promise<void> {
+    const now: InterfaceId = lookupInterface(ifaceName!) ?? NO_INTERFACE;
+    if (now.ifindex === iface!.ifindex && now.netnsInode === iface!.netnsInode) return;
+    const was = iface!;
+    iface = now;
+    if (now === NO_INTERFACE) log.warn({ interface: ifaceName, ifindex: was.ifindex }, 'filter.interface is gone: counting nothing until it returns');
+    else log.warn({ interface: ifaceName, ifindex: now.ifindex, was: was.ifindex || undefined }, 'filter.interface is (re)created: following it');
+    await retarget({ ...addressFilters, iface: now });
+  }
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -71,6 +109,7 @@ export async function serve(config: ServeConfig): Promise<number> {
       stopping = true;
       log.info({ signal }, 'stopping');
       for (const t of tasks) void t.stop();
+      watchdog.stop();
       server.close();
       server.closeAllConnections();
       await supervisor.stop();
@@ -83,23 +122,30 @@ export async function serve(config: ServeConfig): Promise<number> {
   });
 }
 
-function logApplied(log: Logger, a: Applied): void {
+/** Logs what a record did; sampled events and problems through a limiter (counters stay exact). */
+function logApplied(log: Logger, a: Applied, limit: LogLimiter): void {
   switch (a.kind) {
     case 'event': {
       const e = a.event;
-      if (e.kind === 'inconsistent' || e.kind === 'overrun' || e.inconsistent || e.overrun) log.warn(e, `sampled ${e.kind.toUpperCase()} skb at ${e.hook}`);
-      else log.debug(e, `sampled ${e.kind.toUpperCase()} at ${e.hook}`);
+      if (e.kind === 'inconsistent' || e.kind === 'overrun' || e.inconsistent || e.overrun) {
+        const held = limit.take('event');
+        if (held !== undefined) log.warn({ ...e, held_back: held }, `sampled ${e.kind.toUpperCase()} skb at ${e.hook}`);
+      } else if (log.isLevelEnabled('debug')) log.debug(e, `sampled ${e.kind.toUpperCase()} at ${e.hook}`);
       break;
     }
     case 'attached': log.info({ probes: a.probes }, 'probes attached'); break;
     case 'lost': log.warn({ events: a.events }, 'bpftrace lost events'); break;
-    case 'problem': log.warn(a.detail, a.message); break;
+    case 'problem': {
+      const held = limit.take(a.message);
+      if (held !== undefined) log.warn({ ...a.detail, held_back: held }, a.message);
+      break;
+    }
   }
 }
 
 function summary(state: TracerState) {
   const c = state.counters;
-  const out: Record<string, unknown> = { mode: state.mode.name, tracer_up: state.up };
+  const out: Record<string, unknown> = { mode: state.mode.name, tracer_attached: state.up };
   for (const name of state.mode.counters) out[name] = c.sum(name);
   return { ...out, lost: c.get('lost_events'), restarts: c.get('tracer_restarts') };
 }
