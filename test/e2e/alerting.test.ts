@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, sleep, startAgent, until, type Agent } from '../helpers/agent.js';
 import { cleanup, inject, tapHost } from '../helpers/net.js';
+import { query } from '../helpers/prometheus.js';
 import { DASHBOARD_SPECS } from '../../grafana/dashboards.js';
 
 const RULES = fileURLToPath(new URL('../../../deploy/prometheus/fraglist-exporter.rules.yml', import.meta.url));
@@ -106,10 +107,3 @@ scrape_configs: [{ job_name: ${JOB}, static_configs: [{ targets: ['${agentTarget
     assert.deepEqual(empty, [], 'panels without data');
   });
 });
-
-async function query(promUrl: string, expr: string): Promise<unknown[]> {
-  const r = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = await r.json() as { status: string; error?: string; data: { result: unknown[] } };
-  if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
-  return body.data.result;
-}

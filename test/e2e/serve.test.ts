@@ -2,8 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { readFileSync } from 'node:fs';
-import { CLI, startAgent, until, sleep, type Agent, type Metrics } from '../helpers/agent.js';
+import { assertNoCounterDecreased, childBpftrace, CLI, isAlive, startAgent, until, sleep, type Agent, type Metrics } from '../helpers/agent.js';
 import { cleanup, inject, tapHost, vethPair } from '../helpers/net.js';
 
 const RATE = 20;
@@ -298,30 +297,3 @@ describe('doctor', () => {
     assert.match(r.stdout, /fix: apt-get install -y bpftrace/);
   });
 });
-
-/** The bpftrace process the agent started (setpriv execs into it: same pid). */
-async function childBpftrace(agentPid: number): Promise<number> {
-  return until('the agent\'s bpftrace', async () => {
-    const r = await execa('pgrep', ['-P', String(agentPid), '-x', 'bpftrace'], { reject: false });
-    return r.stdout ? Number(r.stdout.split('\n')[0]) : undefined;
-  });
-}
-
-/** Alive = exists and is not a zombie waiting for a reaper. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-function assertNoCounterDecreased(before: Metrics, after: Metrics): void {
-  for (const [key, v] of before.samples) {
-    if (!/^frag_list_\w+_total/.test(key)) continue;
-    const now = after.samples.get(key);
-    assert.ok(now !== undefined && now >= v, `${key} went from ${v} to ${now}`);
-  }
-}
-

@@ -1,6 +1,8 @@
 // Starts the real agent (dist/src/cli.js) on a free loopback port and reads
 // its endpoints. Tests stop it with stop(), which also checks its exit.
+import assert from 'node:assert/strict';
 import { execa, type ResultPromise } from 'execa';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -23,10 +25,10 @@ export interface Agent {
   stop(): Promise<{ code?: number; ms: number }>;
 }
 
-export async function startAgent(args: string[] = [], timeoutMs = 60_000): Promise<Agent> {
+export async function startAgent(args: string[] = [], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<Agent> {
   const port = await freePort();
   const proc = execa(process.execPath, [CLI, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...args],
-    { reject: false, buffer: true, all: true });
+    { reject: false, buffer: true, all: true, env });
   const base = `http://127.0.0.1:${port}`;
   const get = (path: string, headers: Record<string, string> = {}) => fetch(base + path, { headers });
   try {
@@ -115,3 +117,30 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
     await sleep(250);
   }
 }
+
+/** The bpftrace process the agent started (setpriv execs into it: same pid). */
+export async function childBpftrace(agentPid: number): Promise<number> {
+  return until('the agent\'s bpftrace', async () => {
+    const r = await execa('pgrep', ['-P', String(agentPid), '-x', 'bpftrace'], { reject: false });
+    return r.stdout ? Number(r.stdout.split('\n')[0]) : undefined;
+  });
+}
+
+/** Alive = exists and is not a zombie waiting for a reaper. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+export function assertNoCounterDecreased(before: Metrics, after: Metrics): void {
+  for (const [key, v] of before.samples) {
+    if (!/^frag_list_\w+_total/.test(key)) continue;
+    const now = after.samples.get(key);
+    assert.ok(now !== undefined && now >= v, `${key} went from ${v} to ${now}`);
+  }
+}
+

@@ -19,12 +19,17 @@ export async function tapHost(dev = 'flxtap0'): Promise<{ ns: string; dev: strin
   const ns = nsName('tap');
   await ip('netns', 'add', ns);
   made.push(ns);
+  return { ns, dev, ifindex: await addTap(ns, dev) };
+}
+
+/** Adds (or adds again) the TAP device of a tapHost namespace; returns its ifindex. */
+export async function addTap(ns: string, dev: string): Promise<number> {
   await ip('-n', ns, 'tuntap', 'add', 'dev', dev, 'mode', 'tap', 'vnet_hdr');
   await ip('-n', ns, 'addr', 'add', '198.18.0.1/24', 'dev', dev);
   await ip('-n', ns, '-6', 'addr', 'add', '2001:db8::1/64', 'dev', dev, 'nodad');
   await ip('-n', ns, 'link', 'set', dev, 'up');
   const { stdout } = await execa('ip', ['netns', 'exec', ns, 'cat', `/sys/class/net/${dev}/ifindex`]);
-  return { ns, dev, ifindex: Number(stdout) };
+  return Number(stdout);
 }
 
 export interface InjectOptions {
