@@ -25,6 +25,7 @@ export function valuesSchema(): Schema {
       logLevel: { enum: [...LOG_LEVELS] },
       filters: object({ srcIp: address, dstIp: address, interface: { type: 'string', pattern: '^([^\\s/:]{1,15})?$' }, gsoOnly: bool }),
       extraArgs: { type: 'array', items: { type: 'string', pattern: '^--' } },
+      webConfig: object({ secretName: { type: 'string', pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$' }, tls: bool }),
       resources: { type: 'object' },
       securityContext: object({
         privileged: bool,
@@ -41,7 +42,10 @@ export function valuesSchema(): Schema {
       podLabels: strings,
       podAnnotations: strings,
       serviceAccount: object({ create: bool, name: str }),
-      podMonitor: object({ enabled: bool, labels: strings, interval: duration, scrapeTimeout: duration, jobName: { type: 'string', minLength: 1 } }),
+      podMonitor: object({
+        enabled: bool, labels: strings, interval: duration, scrapeTimeout: duration, jobName: { type: 'string', minLength: 1 },
+        tlsConfig: { type: 'object' }, basicAuth: { type: 'object' },
+      }),
       prometheusRule: object({ enabled: bool, labels: strings }),
       alerts: object({
         jobSelector: { type: 'string', minLength: 1 },

@@ -17,6 +17,13 @@ test('serve filters come from flags or the environment (the systemd env file, th
     { srcIp: '198.18.0.2', dstIp: '2001:db8::1', interface: 'eth0', gsoOnly: true });
 });
 
+test('the web config file comes from the flag or the systemd env file; empty is none', () => {
+  assert.equal(serveConfig([], {}).webConfigFile, undefined);
+  assert.equal(serveConfig([], { FRAGLIST_WEB_CONFIG_FILE: '' }).webConfigFile, undefined);
+  assert.equal(serveConfig([], { FRAGLIST_WEB_CONFIG_FILE: '/etc/fraglist-exporter/web-config.yml' }).webConfigFile, '/etc/fraglist-exporter/web-config.yml');
+  assert.equal(serveConfig(['--web.config.file=w.yml'], {}).webConfigFile, 'w.yml');
+});
+
 test('flags win over environment, environment over defaults', () => {
   const env = { FRAGLIST_WEB_LISTEN_ADDRESS: '127.0.0.1:9000', FRAGLIST_SAMPLE_RATE: '5' };
   assert.deepEqual(serveConfig([], env).listen, { host: '127.0.0.1', port: 9000 });
@@ -34,6 +41,8 @@ test('every bad value names its flag in one line', () => {
     [['--web.listen-address=bad host:80'], /^--web\.listen-address:/],
     [['--sample.rate=-1'], /^--sample\.rate:/],
     [['--sample.rate=ten'], /^--sample\.rate:/],
+    [['--sample.rate=1001'], /^--sample\.rate: "1001" is not an integer from 0 to 1000$/],
+    [['--events.buffer=10001'], /^--events\.buffer: "10001" is not an integer from 1 to 10000$/],
     [['--print.interval=0'], /^--print\.interval:/],
     [['--mode=magic'], /^--mode: "magic" is not one of auto, fentry, kprobe, tracepoint/],
     [['--log.level=loud'], /^--log\.level:/],

@@ -1,7 +1,8 @@
 // The listening edge: plain HTTP, or HTTPS with the --web.config.file's
 // certificates, client-certificate policy, basic auth, headers and rate limit,
-// in front of the app. The file is read again when it changes (checked at
-// each connection and request, as the exporter toolkit does); a change that
+// in front of the app. The file is read again when it or a certificate, key
+// or CA file it names changes (checked at each connection and request, as the
+// exporter toolkit reads it at each); a change that
 // does not parse keeps the last good config and is logged. Turning TLS on or
 // off needs a restart. /healthz and /readyz answer without credentials, so
 // that kubelet probes need none (they say nothing but up and ready).
@@ -19,34 +20,39 @@ const UNAUTHENTICATED_PATHS = new Set(['/healthz', '/readyz']);
 const FAKE_HASH = '$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi';
 const AUTH_CACHE_MAX = 100;
 
-/** Reads the web config file, and again whenever it changes on disk. */
+/** Reads the web config file, and again whenever it or a file it names changes on disk. */
 export class WebConfigFile {
   config: WebConfig;
+  /** the certificate, key and CA files the config read, whose changes count too */
+  private files: string[];
   private signature: string;
   constructor(readonly path: string, private readonly log?: Logger) {
+    ({ config: this.config, files: this.files } = WebConfigFile.load(path));
     this.signature = this.stat();
-    this.config = WebConfigFile.load(path);
   }
 
   /** Throws WebConfigError with one line. */
-  static load(path: string): WebConfig {
+  static load(path: string): { config: WebConfig; files: string[] } {
     let text: string;
     try { text = readFileSync(path, 'utf8'); } catch (err) { throw new WebConfigError(`cannot read ${path}: ${(err as Error).message}`); }
-    return parseWebConfig(text, path, (p) => readFileSync(p));
+    const files: string[] = [];
+    const config = parseWebConfig(text, path, (p) => { files.push(p); return readFileSync(p); });
+    return { config, files };
   }
 
-  /** Re-reads the file if it changed; returns true when a new config took effect. */
+  /** Re-reads the config if it or its files changed; returns true when a new config took effect. */
   refresh(): boolean {
     const sig = this.stat();
     if (sig === this.signature) return false;
     this.signature = sig;
     try {
       const next = WebConfigFile.load(this.path);
-      if (Boolean(next.tls) !== Boolean(this.config.tls)) {
+      if (Boolean(next.config.tls) !== Boolean(this.config.tls)) {
         this.log?.error({ web_config: this.path }, 'web config: turning TLS on or off needs a restart; keeping the running config');
         return false;
       }
-      this.config = next;
+      ({ config: this.config, files: this.files } = next);
+      this.signature = this.stat();
       this.log?.info({ web_config: this.path }, 'web config reloaded');
       return true;
     } catch (err) {
@@ -56,12 +62,14 @@ export class WebConfigFile {
   }
 
   private stat(): string {
-    try {
-      const s = statSync(this.path);
-      return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
-    } catch {
-      return 'missing';
-    }
+    return [this.path, ...this.files].map((f) => {
+      try {
+        const s = statSync(f);
+        return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+      } catch {
+        return 'missing';
+      }
+    }).join('|');
   }
 }
 
