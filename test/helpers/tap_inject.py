@@ -7,10 +7,13 @@ from the header: with a payload that fits one page this is the seed's
 INCONSISTENT signature (linear, frag_list NULL, gso_size > 0). Test-only.
 
 usage: tap_inject.py DEV SRC DST COUNT [--payload N] [--gso-size N] [--sport N] [--dport N] [--comm HEX]
+                     [--rate PER_S]
 (--gso-size 0 writes plain, non-GSO frames; --comm names this process with the
-bytes given in hex, up to 15, any byte but NUL: the hostile-name tests)
+bytes given in hex, up to 15, any byte but NUL: the hostile-name tests;
+--rate paces the writes and stops early, cleanly, at SIGTERM; the number
+written is printed at the end: the storms of the soak benchmark)
 """
-import argparse, ctypes, fcntl, ipaddress, os, struct
+import argparse, ctypes, fcntl, ipaddress, os, signal, struct, time
 
 TUNSETIFF = 0x400454CA
 PR_SET_NAME = 15
@@ -51,6 +54,7 @@ def main():
     ap.add_argument("--sport", type=int, default=40000)
     ap.add_argument("--dport", type=int, default=5201)
     ap.add_argument("--comm", default="")
+    ap.add_argument("--rate", type=int, default=0)
     a = ap.parse_args()
     if a.comm:
         name = bytes.fromhex(a.comm)
@@ -68,9 +72,22 @@ def main():
     # flags, gso_type, hdr_len, gso_size, csum_start, csum_offset (little endian)
     vnet = struct.pack("<BBHHHH", VIRTIO_NET_HDR_F_NEEDS_CSUM, gso_type, l4_start + 20,
                        a.gso_size, l4_start, 16)
-    for _ in range(a.count):
-        os.write(fd, vnet + pkt)
+    if not a.rate:
+        for _ in range(a.count):
+            os.write(fd, vnet + pkt)
+        os.close(fd)
+        return
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    written, t0 = 0, time.monotonic()
+    while written < a.count and not stop:
+        due = int((time.monotonic() - t0) * a.rate) + 1
+        while written < min(due, a.count):
+            os.write(fd, vnet + pkt)
+            written += 1
+        time.sleep(0.005)
     os.close(fd)
+    print(written, flush=True)
 
 
 if __name__ == "__main__":
