@@ -90,13 +90,22 @@ test('every value of values.yaml, set to a non-default, lands where it should', 
   check('filters.interface', () => assert.equal(config.filters.interface, v.filters.interface));
   check('filters.gsoOnly', () => assert.equal(config.filters.gsoOnly, true));
   check('extraArgs', () => { assert.equal(config.printInterval, 2); assert.equal(config.eventsBuffer, 64); });
+  check('webConfig.secretName', () => {
+    assert.equal(config.webConfigFile, '/etc/fraglist-exporter/web/web-config.yml');
+    assert.deepEqual(pod.volumes.find((x: any) => x.name === 'web-config').secret, { secretName: v.webConfig.secretName });
+    assert.deepEqual(c.volumeMounts.find((m: any) => m.name === 'web-config'), { name: 'web-config', mountPath: '/etc/fraglist-exporter/web', readOnly: true });
+  });
+  check('webConfig.tls', () => {
+    for (const probe of [c.startupProbe, c.readinessProbe, c.livenessProbe]) assert.equal(probe.httpGet.scheme, 'HTTPS');
+    assert.equal(pm.spec.podMetricsEndpoints[0].scheme, 'https');
+  });
   check('resources', () => assert.deepEqual(c.resources, v.resources));
   check('securityContext.capabilities', () => assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'], add: v.securityContext.capabilities }));
   check('securityContext.seccompProfile', () => assert.deepEqual(pod.securityContext.seccompProfile, { type: v.securityContext.seccompProfile }));
   check('hostPaths', () => {
-    const paths = Object.fromEntries(pod.volumes.map((x: any) => [x.name, x.hostPath.path]));
+    const paths = Object.fromEntries(pod.volumes.filter((x: any) => x.hostPath).map((x: any) => [x.name, x.hostPath.path]));
     assert.deepEqual(paths, v.hostPaths);
-    for (const m of c.volumeMounts) { assert.equal(m.mountPath, v.hostPaths[m.name]); assert.equal(m.readOnly, true); }
+    for (const m of c.volumeMounts.filter((x: any) => x.name !== 'web-config')) { assert.equal(m.mountPath, v.hostPaths[m.name]); assert.equal(m.readOnly, true); }
   });
   check('hostNetwork', () => { assert.equal(pod.hostNetwork, true); assert.equal(pod.dnsPolicy, 'ClusterFirstWithHostNet'); });
   check('nodeSelector', () => assert.deepEqual(pod.nodeSelector, { ...chartValues.nodeSelector, ...v.nodeSelector }, 'maps merge, as in Helm'));
@@ -110,6 +119,8 @@ test('every value of values.yaml, set to a non-default, lands where it should', 
   check('podMonitor.labels', () => assert.equal(pm.metadata.labels.release, 'kube-prometheus-stack'));
   check('podMonitor.interval', () => assert.equal(pm.spec.podMetricsEndpoints[0].interval, v.podMonitor.interval));
   check('podMonitor.scrapeTimeout', () => assert.equal(pm.spec.podMetricsEndpoints[0].scrapeTimeout, v.podMonitor.scrapeTimeout));
+  check('podMonitor.tlsConfig', () => assert.deepEqual(pm.spec.podMetricsEndpoints[0].tlsConfig, v.podMonitor.tlsConfig));
+  check('podMonitor.basicAuth', () => assert.deepEqual(pm.spec.podMetricsEndpoints[0].basicAuth, v.podMonitor.basicAuth));
   check('podMonitor.jobName', () => assert.deepEqual(pm.spec.podMetricsEndpoints[0].relabelings[0], { targetLabel: 'job', replacement: v.podMonitor.jobName }));
   check('prometheusRule.labels', () => { assert.equal(pr.metadata.labels.role, 'alert-rules'); assert.equal(pr.metadata.labels.release, 'kube-prometheus-stack'); });
   for (const k of ['jobSelector', 'pageSeverity', 'warningSeverity', 'runbookBaseUrl']) {
@@ -146,4 +157,6 @@ test('bad values fail the render with one clear message', async () => {
   await assert.rejects(renderChart([{ filters: { dstIp: '198.18.0.300' } }]), /filters\.dstIp/);
   await assert.rejects(renderChart([{ mode: 'kfunc' }]), /mode: mode must be one of the following: "auto", "fentry", "kprobe", "tracepoint"/);
   await assert.rejects(renderChart([{ podMonitor: { interval: '30 seconds' } }]), /podMonitor\.interval/);
+  await assert.rejects(renderChart([{ webConfig: { tls: true } }]), /webConfig\.tls needs webConfig\.secretName/);
+  await assert.rejects(renderChart([{ webConfig: { secretName: 'Not_A_Name' } }]), /webConfig\.secretName/);
 });
