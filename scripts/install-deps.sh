@@ -6,10 +6,10 @@
 set -euo pipefail
 
 runtime_apt=(bpftrace iproute2 util-linux procps)
-test_apt=(python3 iperf3 ethtool prometheus prometheus-alertmanager qemu-system-x86 busybox-static cpio
+test_apt=(python3 iperf3 ethtool curl openssl prometheus prometheus-alertmanager qemu-system-x86 busybox-static cpio
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev golang-github-xeipuuv-gojsonschema-dev mmdebstrap buildah podman runc systemd)
 runtime_rpm=(bpftrace iproute util-linux procps-ng)
-test_rpm=(python3 iperf3 ethtool golang-github-prometheus golang-github-prometheus-alertmanager qemu-system-x86 busybox cpio
+test_rpm=(python3 iperf3 ethtool curl openssl golang-github-prometheus golang-github-prometheus-alertmanager qemu-system-x86 busybox cpio
   golang golang-github-masterminds-sprig-devel golang-gopkg-yaml-3-devel golang-github-xeipuuv-gojsonschema-devel mmdebstrap buildah podman runc systemd)
 
 want_test=0
