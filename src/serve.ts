@@ -1,6 +1,5 @@
 // `fraglist-exporter serve`: wires kernel -> bpftrace -> parser -> state ->
 // outputs, and owns the process lifecycle.
-import cron from 'node-cron';
 import { pino, type Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
 import { UsageError, type ServeConfig } from './config.js';
@@ -13,6 +12,7 @@ import { createRegistries } from './outputs/metrics.js';
 import { WebConfigError } from './outputs/web-config.js';
 import { createWebServer, WebConfigFile } from './outputs/web-server.js';
 import { assess } from './preflight.js';
+import { schedule } from './scheduled.js';
 import type { Applied, TracerState } from './state/tracer-state.js';
 import { startTracer } from './tracer.js';
 import { VERSION } from './version.js';
@@ -78,17 +78,13 @@ export async function serve(config: ServeConfig): Promise<number> {
   for (const u of plan.unattached) log.warn(u, `hook ${u.hook} not attached`);
   if (!facts.setprivPdeathsig) log.warn('setpriv --pdeathsig is unavailable: if the agent is killed with SIGKILL, bpftrace ends at its next write instead of at once');
 
-  // node-cron prints a failed task with console, outside the JSON log: catch it here
-  const task = (name: string, fn: () => void | Promise<void>) => async () => {
-    try { await fn(); } catch (err) { log.error({ task: name, error: { type: (err as Error).name, message: (err as Error).message } }, 'scheduled task failed'); }
-  };
   const tasks = [
-    cron.schedule(config.summarySchedule, task('summary', () => log.info(summary(state), 'summary'))),
-    cron.schedule(config.recheckSchedule, task('recheck', async () => {
+    schedule(log, config.summarySchedule, 'summary', () => log.info(summary(state), 'summary')),
+    schedule(log, config.recheckSchedule, 'recheck', async () => {
       if (ifaceName) await followInterface();
       const again = assess(await inspectHost(config.bpftracePath, { mountTracefs: false }), config.mode);
       if (again.plans[0]?.mode.name !== plan.mode.name || again.problems.length) log.warn({ problems: again.problems, would_pick: again.plans[0]?.mode.name }, 'host capabilities changed');
-    })),
+    }),
   ];
 
   /** --filter.interface names a device; a recreated device has a new ifindex, a removed one none. */

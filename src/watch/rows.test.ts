@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventLines, header, statistics, clock } from './rows.js';
+import { eventLines, header, statistics, clock, printable } from './rows.js';
 import { Counters } from '../state/counters.js';
 import type { DecodedEvent } from '../state/tracer-state.js';
 
@@ -79,4 +79,15 @@ test('in a kernel-function mode every kind is counted', () => {
   assert.ok(lines.includes('Total events:       50'));
   assert.ok(lines.includes('  CREATE events:    25'));
   assert.ok(lines.includes('  MODIFY events:    0'));
+});
+
+test('hostile names cannot forge a row or drive the terminal', () => {
+  assert.equal(printable('x\n14:00:00.000 1 INCONSISTENT'), 'x\\x0a14:00:00.000 1 INCONSISTENT');
+  assert.equal(printable('\u001b]0;pwned\u0007a\\b'), '\\x1b]0;pwned\\x07a\\x5cb');
+  assert.equal(printable('\u00e9t\u00e9 kworker/0:1'), '\u00e9t\u00e9 kworker/0:1');
+  const lines = eventLines({ ...event, comm: 'a\nb\u001b[2J', dev: 'd\re' }, { ...style, verbose: true });
+  assert.equal(lines.length, 2);
+  assert.ok(lines.every((l) => !/[\u0000-\u001f]/.test(l)), 'no control character reaches the terminal');
+  assert.match(lines[0], /a\\x0ab\\x1b\[2J/);
+  assert.match(lines[1], /dev=d\\x0de /);
 });

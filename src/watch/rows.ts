@@ -57,6 +57,14 @@ function detail(e: DecodedEvent): string {
 const paint = (text: string, s: RowStyle) =>
   s.color ? text.replace(/\[(CRITICAL|WARNING|!!)\]/g, (m) => `${MARKER_COLORS[m]}${m}${RESET}`) : text;
 
+/**
+ * A name users chose (process, device), safe to print to a terminal: control
+ * characters (a newline would forge a row, an escape sequence would drive the
+ * terminal) and backslashes are written as \xNN.
+ */
+export const printable = (name: string) =>
+  name.replace(/[\u0000-\u001f\u007f-\u009f\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 const hostPort = (addr: string | undefined, port: number, l3: string) => (l3 === 'ipv6' ? `[${addr}]:${port}` : `${addr}:${port}`);
 
 export function eventLines(e: DecodedEvent, s: RowStyle): string[] {
@@ -68,11 +76,11 @@ export function eventLines(e: DecodedEvent, s: RowStyle): string[] {
   const lines: string[] = [];
   if (s.verbose) {
     const gso = `type=${e.gso_type_names} size=${e.gso_size} segs=${e.gso_segs}`;
-    lines.push(`${time}${cpu}${e.comm.slice(0, 16).padEnd(17)}${String(e.pid).padEnd(8)}${event}${fn} | ${e.skb.padEnd(18)} | ${fragListChange(e).padEnd(37)} | ${gso}${tail ? ` ${tail}` : ''}`);
+    lines.push(`${time}${cpu}${printable(e.comm).padEnd(16)} ${String(e.pid).padEnd(8)}${event}${fn} | ${e.skb.padEnd(18)} | ${fragListChange(e).padEnd(37)} | ${gso}${tail ? ` ${tail}` : ''}`);
     const flow = e.l3 === 'other'
       ? `non-IP (ethertype 0x${e.ethertype.toString(16).padStart(4, '0')})`
       : `${hostPort(e.src, e.sport, e.l3)} -> ${hostPort(e.dst, e.dport, e.l3)}`;
-    lines.push(`  -> Flow: ${flow} | dev=${e.dev} len=${e.len} data_len=${e.data_len} nr_frags=${e.nr_frags} cloned=${e.cloned}`);
+    lines.push(`  -> Flow: ${flow} | dev=${printable(e.dev)} len=${e.len} data_len=${e.data_len} nr_frags=${e.nr_frags} cloned=${e.cloned}`);
   } else {
     lines.push(`${time}${cpu}${event}${fn} | ${e.skb.padEnd(18)} | ${fragListChange(e)}${tail ? ` ${tail}` : ''}`);
   }

@@ -1,0 +1,19 @@
+// A scheduled task (node-cron) whose failure is one JSON log line: node-cron
+// would print it with console, as plain text inside the pino stream.
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+
+/** `fn`, never throwing or rejecting: a failure is logged and the schedule goes on. */
+export function guarded(log: Logger, name: string, fn: () => void | Promise<void>): () => Promise<void> {
+  return async () => {
+    try {
+      await fn();
+    } catch (err) {
+      log.error({ task: name, error: { type: (err as Error)?.name, message: (err as Error)?.message ?? String(err) } }, 'scheduled task failed');
+    }
+  };
+}
+
+export function schedule(log: Logger, expression: string, name: string, fn: () => void | Promise<void>): ScheduledTask {
+  return cron.schedule(expression, guarded(log, name, fn));
+}
