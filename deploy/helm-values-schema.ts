@@ -2,7 +2,7 @@
 // template against it, so a misspelt value (`filter.srcIP`) or a mode the
 // agent does not know fails at once instead of being ignored. The agent's own
 // choices (modes, log levels) come from src/config.ts. Pure.
-import { LOG_LEVELS, MODES } from '../src/config.js';
+import { LOG_LEVELS, MODE_CHOICES } from '../src/config.js';
 
 type Schema = Record<string, unknown>;
 const str: Schema = { type: 'string' };
@@ -20,7 +20,7 @@ export function valuesSchema(): Schema {
       image: object({ repository: { type: 'string', minLength: 1 }, tag: str, pullPolicy: { enum: ['Always', 'IfNotPresent', 'Never'] } }),
       imagePullSecrets: { type: 'array', items: object({ name: str }) },
       port: { type: 'integer', minimum: 1, maximum: 65535 },
-      mode: { enum: [...MODES] },
+      mode: { enum: [...MODE_CHOICES] },
       sampleRate: { type: 'integer', minimum: 0, maximum: 100_000 },
       logLevel: { enum: [...LOG_LEVELS] },
       filters: object({ srcIp: address, dstIp: address, interface: { type: 'string', pattern: '^([^\\s/:]{1,15})?$' }, gsoOnly: bool }),

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The one binary: `fraglist-exporter [serve|doctor] [flags]`.
+// The one binary: `fraglist-exporter [serve|watch|doctor] [flags]`.
 import { doctorConfig, DOCTOR_FLAGS, flagHelp, serveConfig, SERVE_FLAGS, UsageError, watchConfig, WATCH_FLAGS, WATCH_SWITCHES } from './config.js';
 import { VERSION } from './version.js';
 

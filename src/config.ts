@@ -95,13 +95,13 @@ const ifaceName: Parse<string> = (raw, f) => {
 };
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export const MODES = ['auto', ...MODE_NAMES] as const;
+export const MODE_CHOICES = ['auto', ...MODE_NAMES] as const;
 
 export const SERVE_FLAGS = {
   listen: flag('web.listen-address', ':10045', 'address to serve /metrics and the API on', parseListenAddress),
   telemetryPath: flag('web.telemetry-path', '/metrics', 'path of the metrics endpoint', urlPath),
   webConfigFile: flag('web.config.file', '', 'exporter-toolkit web config (TLS, client certificates, basic auth); read again when it changes', optional(text)),
-  mode: flag('mode', 'auto', `probe mode: ${MODES.join('|')}`, oneOf(MODES)),
+  mode: flag('mode', 'auto', `probe mode: ${MODE_CHOICES.join('|')}`, oneOf(MODE_CHOICES)),
   bpftracePath: flag('bpftrace.path', 'bpftrace', 'bpftrace binary', text),
   sampleRate: flag('sample.rate', '10', 'sampled events per second (token bucket in the kernel; the rest are counted as suppressed)', intIn(0, 1000)),
   printInterval: flag('print.interval', '1', 'seconds between in-kernel counter reads', intIn(1, 3600)),

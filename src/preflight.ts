@@ -1,6 +1,7 @@
 // From host facts to a verdict: the modes serve could run, best first, and for
-// each missing prerequisite the command that fixes it. Pure, so doctor, serve
-// and watch say the same thing.
+// each missing prerequisite the command that fixes it. Shared, so doctor,
+// serve and watch say the same thing. Not pure: a mode's plan reads its
+// probe program from probes/ (src/modes.ts).
 import type { HostFacts } from './kernel/host.js';
 import { kernelFunctionPlan, tracepointPlan, type ModeName, type ModePlan } from './modes.js';
 

@@ -37,7 +37,7 @@ export async function serve(config: ServeConfig): Promise<number> {
     applied: (a) => logApplied(log, a, a.kind === 'event' ? eventLogLimit : logLimit),
     stderr: (line) => { const held = logLimit.take('stderr'); if (held !== undefined) log.warn({ stderr: line.slice(0, 500), held_back: held }, 'bpftrace'); },
     exited(info, tail, state) {
-      state.runEnded();
+      state.status.detached();
       state.counters.add('tracer_restarts');
       log.error({ ...info, stderr: tail }, 'bpftrace exited; restarting');
     },
@@ -48,7 +48,7 @@ export async function serve(config: ServeConfig): Promise<number> {
     return 1;
   }
   const { facts, verdict, plan, state, supervisor, retarget } = tracer;
-  const watchdog = new Watchdog(state, staleAfterMs(config.printInterval), (silentMs) => {
+  const watchdog = new Watchdog(state.status, staleAfterMs(config.printInterval), (silentMs) => {
     state.counters.add('tracer_stalls');
     log.error({ silent_ms: silentMs, pid: supervisor.pid }, 'bpftrace stopped reporting; killing it to restart');
     supervisor.kill();
@@ -141,7 +141,7 @@ function logApplied(log: Logger, a: Applied, limit: LogLimiter): void {
 
 function summary(state: TracerState) {
   const c = state.counters;
-  const out: Record<string, unknown> = { mode: state.mode.name, tracer_attached: state.up };
+  const out: Record<string, unknown> = { mode: state.mode.name, tracer_attached: state.status.up };
   for (const name of state.mode.counters) out[name] = c.sum(name);
   return { ...out, lost: c.get('lost_events'), restarts: c.get('tracer_restarts') };
 }

@@ -20,7 +20,7 @@ test('a real sampled event decodes with its flow and stack', () => {
   assert.equal(e.kind, 'inconsistent');
   assert.equal(e.inconsistent, true);
   assert.equal(e.overrun, false);
-  assert.equal(e.hook, 'tracepoint:net:netif_receive_skb_entry');
+  assert.equal(e.hookKey, 'tracepoint:net:netif_receive_skb_entry');
   assert.equal(e.gso_size, 1348);
   assert.equal(e.l3, 'ipv4');
   assert.equal(e.src, '198.18.0.2');
@@ -58,7 +58,7 @@ const BASE = {
 test('a CLEAR at a kernel function: before/after pointers, GSO before, IPv6, comm with spaces', () => {
   const e = ok(printed(BASE, 'veth0', ['pskb_expand_head+5', 'skb_segment+558 [mod]'], 'kworker/0:1 H'));
   assert.equal(e.kind, 'clear');
-  assert.equal(e.hook, '3');
+  assert.equal(e.hookKey, '3');
   assert.equal(e.overrun, true);
   assert.equal(e.frag_list_before, '0xffff888def456000');
   assert.equal(e.frag_list, '0x0');
@@ -109,7 +109,7 @@ test('property: any comm, dev and field values round-trip exactly, or nothing is
     assert.equal(e.pid, v.pid);
     assert.equal(e.skb, v.skb);
     assert.equal(e.ktime_ns, v.ts);
-    assert.equal(e.hook, String(v.hook));
+    assert.equal(e.hookKey, String(v.hook));
   }), { numRuns: 2000 });
 });
 

@@ -22,8 +22,8 @@ export function createApp(
   });
   app.get('/healthz', (_req, res) => { res.type('text/plain').send('ok\n'); });
   app.get('/readyz', (_req, res) => {
-    if (health.healthy()) res.type('text/plain').send(`ready: ${state.attachedProbes} probes attached\n`);
-    else if (state.up) res.status(503).type('text/plain').send('not ready: bpftrace stopped reporting; it is being restarted\n');
+    if (health.healthy()) res.type('text/plain').send(`ready: ${state.status.attachedProbes} probes attached\n`);
+    else if (state.status.up) res.status(503).type('text/plain').send('not ready: bpftrace stopped reporting; it is being restarted\n');
     else res.status(503).type('text/plain').send('not ready: probes are not attached\n');
   });
   app.get('/events', (req, res) => {

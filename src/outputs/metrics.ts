@@ -75,7 +75,7 @@ function registerMetrics(registry: Registry, state: TracerState, health: Health,
     labelNames: ['hook', 'mode'], registers,
     collect() {
       this.reset();
-      for (const hook of state.hooks) this.set({ hook, mode }, state.up ? 1 : 0);
+      for (const hook of state.hooks) this.set({ hook, mode }, state.status.up ? 1 : 0);
       for (const { hook } of state.unattached) this.set({ hook, mode }, 0);
     } });
   if (health.interfacePresent?.() !== undefined) {

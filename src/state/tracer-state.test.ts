@@ -16,7 +16,7 @@ test('kernel maps become per-hook counters that survive a restart', () => {
   feed(s, ['{"type": "attached_probes", "data": {"probes": 8}}',
     '{"type": "map", "data": {"@inconsistent": {"tracepoint:net:netif_receive_skb_entry": 1000}}}',
     '{"type": "map", "data": {"@tb_tokens": 5}}']);
-  assert.equal(s.up, true);
+  assert.equal(s.status.up, true);
   assert.equal(s.lastSeenSeconds.inconsistent, 1000);
   s.runStarted();
   feed(s, ['{"type": "map", "data": {"@inconsistent": {"tracepoint:net:netif_receive_skb_entry": 3}}}']);
@@ -69,13 +69,13 @@ test('a sampled event from a hook this plan does not have is unparsable, not an 
 
 test('the heartbeat map and attach mark the tracer as reporting', () => {
   const s = new TracerState(plan(['net_dev_start_xmit']), GSO_TABLE_4_14, 8);
-  assert.equal(s.lastReportMs, 0);
+  assert.equal(s.status.lastReportMs, 0);
   feed(s, ['{"type": "attached_probes", "data": {"probes": 8}}'], 5000);
-  assert.equal(s.lastReportMs, 5000);
+  assert.equal(s.status.lastReportMs, 5000);
   feed(s, ['{"type": "map", "data": {"@ticks": 3}}'], 6000);
-  assert.equal(s.lastReportMs, 6000);
+  assert.equal(s.status.lastReportMs, 6000);
   feed(s, ['{"type": "map", "data": {"@inconsistent": {}}}', 'garbage'], 9000);
-  assert.equal(s.lastReportMs, 6000, 'only the heartbeat counts as reporting');
+  assert.equal(s.status.lastReportMs, 6000, 'only the heartbeat counts as reporting');
 });
 
 test('property: no sequence of bpftrace lines, however malformed, throws or lowers a counter', () => {

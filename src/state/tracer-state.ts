@@ -1,25 +1,19 @@
-// Everything the agent knows, fed by bpftrace records, read by the outputs
-// (metrics, /events, logs, terminal). A bpftrace map @x becomes counter x.
+// Where bpftrace records land, as a registry ties its metrics: each record
+// goes to the one part it concerns (counters, the event ring, the attach
+// status), and the outputs (metrics, /events, logs, terminal) read those
+// parts. A bpftrace map @x becomes counter x.
 import type { BpftraceRecord } from '../bpftrace/records.js';
-import { parseSampledEvent, type SampledEvent } from '../bpftrace/sampled-event.js';
-import { decodeGsoType, type GsoTable } from '../kernel/gso.js';
+import { parseSampledEvent } from '../bpftrace/sampled-event.js';
+import type { GsoTable } from '../kernel/gso.js';
 import { hookName, type Mode, type ModePlan } from '../modes.js';
 import { HEARTBEAT_MAP } from '../probes/program.js';
+import { AttachStatus } from './attach-status.js';
 import { Counters } from './counters.js';
+import { decodeEvent, type DecodedEvent } from './decoded-event.js';
 import { EventRing } from './event-ring.js';
 
 /** Counters the agent keeps. */
-export const AGENT_COUNTERS = ['lost_events', 'unparsable_lines', 'helper_errors', 'tracer_restarts', 'tracer_stalls'] as const;
-
-export interface DecodedEvent extends Omit<SampledEvent, 'ktime_ns'> {
-  /** the hook label (the kernel function, or __skb_linearize, or the tracepoint) */
-  hook: string;
-  gso_type_names: string;
-  gso_type_before_names: string;
-  /** when the agent received it (bpftrace prints as it happens) */
-  time: string;
-  ktime_ns: string;
-}
+const AGENT_COUNTERS = ['lost_events', 'unparsable_lines', 'helper_errors', 'tracer_restarts', 'tracer_stalls'] as const;
 
 /** What applying a record did, for the logger. */
 export type Applied =
@@ -32,10 +26,7 @@ export type Applied =
 export class TracerState {
   readonly counters = new Counters();
   readonly events: EventRing<DecodedEvent>;
-  up = false;
-  attachedProbes = 0;
-  /** when bpftrace last proved it reports (attach, then its interval heartbeat); 0 before */
-  lastReportMs = 0;
+  readonly status = new AttachStatus();
   readonly lastSeenSeconds = { inconsistent: 0, overrun: 0 };
   readonly mode: Mode;
   /** hooks attached on this kernel, and those the mode has but the kernel lacks */
@@ -56,25 +47,17 @@ export class TracerState {
   /** A bpftrace process was started: its maps begin at zero. */
   runStarted(): void {
     this.counters.newRun();
-    this.up = false;
-    this.attachedProbes = 0;
-  }
-
-  runEnded(): void {
-    this.up = false;
-    this.attachedProbes = 0;
+    this.status.detached();
   }
 
   apply(record: BpftraceRecord, nowMs: number): Applied {
     switch (record.type) {
       case 'attached_probes':
-        this.up = true;
-        this.lastReportMs = nowMs;
-        this.attachedProbes = record.probes;
+        this.status.attached(record.probes, nowMs);
         return { kind: 'attached', probes: record.probes };
       case 'map': {
         const name = record.name.replace(/^@/, '');
-        if (name === HEARTBEAT_MAP) { this.lastReportMs = nowMs; return { kind: 'none' }; }
+        if (name === HEARTBEAT_MAP) { this.status.heartbeat(nowMs); return { kind: 'none' }; }
         if (!this.mode.counters.includes(name)) return { kind: 'none' };
         // only this plan's hooks become labels: a key the program cannot print is not a new series
         const rejected = [...record.rejected];
@@ -94,13 +77,9 @@ export class TracerState {
         const parsed = parseSampledEvent(record.text);
         if (!parsed.ok) return this.unparsable(`printf text is not a sampled event: ${parsed.reason}`, { text: record.text.slice(0, 200) });
         const e = parsed.event;
-        const hook = hookName(this.mode, e.hook);
-        if (!this.knownHooks.has(hook)) return this.unparsable('sampled event from an unknown hook', { hook: e.hook });
-        const event: DecodedEvent = {
-          ...e, hook,
-          gso_type_names: decodeGsoType(e.gso_type, this.gsoNames), gso_type_before_names: decodeGsoType(e.gso_type_before, this.gsoNames),
-          time: new Date(nowMs).toISOString(), ktime_ns: e.ktime_ns.toString(),
-        };
+        const hook = hookName(this.mode, e.hookKey);
+        if (!this.knownHooks.has(hook)) return this.unparsable('sampled event from an unknown hook', { hook: e.hookKey });
+        const event = decodeEvent(e, hook, this.gsoNames, nowMs);
         this.events.push(event);
         return { kind: 'event', event };
       }

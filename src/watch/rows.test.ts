@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventLines, header, statistics, clock, printable } from './rows.js';
 import { Counters } from '../state/counters.js';
-import type { DecodedEvent } from '../state/tracer-state.js';
+import type { DecodedEvent } from '../state/decoded-event.js';
 
 const event: DecodedEvent = {
   kind: 'inconsistent', inconsistent: true, overrun: false, hook: 'netif_receive_skb_entry', dev: 'tap0',

@@ -1,6 +1,6 @@
 // The watch terminal output: the original watcher's table, rows and
 // statistics, as pure functions of events and counters.
-import type { DecodedEvent } from '../state/tracer-state.js';
+import type { DecodedEvent } from '../state/decoded-event.js';
 import type { Counters } from '../state/counters.js';
 
 export interface RowStyle { verbose: boolean; stackTrace: boolean; color: boolean; functionWidth: number }
