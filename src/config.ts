@@ -24,7 +24,7 @@ export interface ServeConfig {
   filters: ServeFilters;
 }
 
-/** serve's in-kernel filters: an agent watching one flow or one interface */
+/** serve's in-kernel filters as typed: an agent watching one flow or one interface (by name; bpftrace/args.ts's KernelFilters has it resolved) */
 export interface ServeFilters { srcIp?: string; dstIp?: string; interface?: string; gsoOnly: boolean }
 
 export interface DoctorConfig { json: boolean; bpftracePath: string; mode: ModeName | 'auto' }
@@ -69,7 +69,7 @@ const urlPath: Parse<string> = (raw, f) => {
 };
 
 /** "host:port", ":port" or "[v6]:port" */
-export const parseListenAddress: Parse<ListenAddress> = (raw, f) => {
+const parseListenAddress: Parse<ListenAddress> = (raw, f) => {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d+)$/.exec(raw);
   const port = m ? Number(m[3]) : NaN;
   if (!m || !(port >= 1 && port <= 65535)) throw new UsageError(`--${f}: "${raw}" is not host:port with a port from 1 to 65535`);
@@ -89,7 +89,7 @@ const ipAddress: Parse<string> = (raw, f) => {
   if (isIP(raw) === 0) throw new UsageError(`--${f}: "${raw}" is not an IPv4 or IPv6 address`);
   return raw;
 };
-const ifaceName: Parse<string> = (raw, f) => {
+const interfaceName: Parse<string> = (raw, f) => {
   if (!/^[^\s/:]{1,15}$/.test(raw) || raw === '.' || raw === '..') throw new UsageError(`--${f}: "${raw}" is not an interface name`);
   return raw;
 };
@@ -111,14 +111,14 @@ export const SERVE_FLAGS = {
   recheckSchedule: flag('recheck.schedule', '*/10 * * * *', 'cron schedule of the host capability re-check', cronSpec),
   filterSrcIp: flag('filter.src-ip', '', 'count only skbs from this IPv4/IPv6 address', optional(ipAddress)),
   filterDstIp: flag('filter.dst-ip', '', 'count only skbs to this address', optional(ipAddress)),
-  filterInterface: flag('filter.interface', '', 'count only skbs on this interface (of the agent\'s network namespace)', optional(ifaceName)),
+  filterInterface: flag('filter.interface', '', 'count only skbs on this interface (of the agent\'s network namespace)', optional(interfaceName)),
   filterGsoOnly: flag('filter.gso-only', 'false', 'count only GSO skbs (true|false)', trueOrFalse),
 };
 
 export const WATCH_FLAGS = {
   srcIp: flag('src-ip', '', 'only skbs from this IPv4/IPv6 address', optional(ipAddress)),
   dstIp: flag('dst-ip', '', 'only skbs to this address', optional(ipAddress)),
-  interface: flag('interface', '', 'only skbs on this interface (of this network namespace)', optional(ifaceName)),
+  interface: flag('interface', '', 'only skbs on this interface (of this network namespace)', optional(interfaceName)),
   duration: flag('duration', '0', 'stop after this many seconds (0: at Ctrl-C)', intIn(0, 31_536_000)),
   rate: flag('rate', '100', 'rows per second at most (in-kernel; the rest are counted)', intIn(1, 100_000)),
   mode: SERVE_FLAGS.mode,
@@ -131,12 +131,12 @@ export const DOCTOR_FLAGS = {
   mode: SERVE_FLAGS.mode,
 };
 
-export const envName = (flagName: string) => `FRAGLIST_${flagName.toUpperCase().replace(/[.-]/g, '_')}`;
+const envName = (flagName: string) => `FRAGLIST_${flagName.toUpperCase().replace(/[.-]/g, '_')}`;
 
 type Values<S> = { [K in keyof S]: S[K] extends FlagSpec<infer T> ? T : never };
 
 /** Parses flags (then env, then defaults) for one command; throws UsageError. */
-export function parseFlags<S extends Record<string, FlagSpec<unknown>>>(
+function parseFlags<S extends Record<string, FlagSpec<unknown>>>(
   specs: S, argv: string[], env: NodeJS.ProcessEnv, booleans: string[] = [],
 ): { values: Values<S>; booleans: Record<string, boolean> } {
   const options: Record<string, { type: 'string' | 'boolean' }> = {};

@@ -1,11 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hookName, kernelFunctionPlan, MODES, tracepointPlan } from './modes.js';
+import { FUNCTION_HOOKS, kernelFunctionProgram } from './probes/program.js';
 
-test('hook names: tracepoint probes lose their prefix, kernel-function ids map to labels', () => {
+test('hook names: tracepoint probes lose their prefix', () => {
   assert.equal(hookName(MODES.tracepoint, 'tracepoint:net:netif_receive_skb_entry'), 'netif_receive_skb_entry');
-  assert.equal(hookName(MODES.kprobe, '3'), '__skb_linearize');
-  assert.equal(hookName(MODES.kprobe, '7'), 'skb_segment');
+});
+
+test('every id a kernel-function program prints for a hook reads back as that hook\'s labels', () => {
+  for (const mode of ['kprobe', 'fentry'] as const) {
+    const text = kernelFunctionProgram(mode);
+    for (const h of FUNCTION_HOOKS) {
+      const section = new RegExp(`^// hook ${h.fn}\\n([\\s\\S]*?)^// end hook`, 'm').exec(text)?.[1] ?? '';
+      // ids are assigned as "$hook = N", "@e_hook[...] = N" or "@e_hook[...] = cond ? N : M"
+      const ids = [...section.matchAll(/(?:\$hook|@e_hook\[[^\]]*\]) = ([^;]+);/g)]
+        .flatMap((m) => m[1].split(/[?:]/).map((x) => x.trim()).filter((x) => /^\d+$/.test(x)));
+      const labels = new Set(ids.map((n) => hookName(MODES[mode], n)));
+      assert.deepEqual([...labels].sort(), [...h.labels].sort(), `${mode} ${h.fn}: printed ids ${ids.join(',')}`);
+    }
+  }
 });
 
 test('tracepoint hooks follow what the kernel has', () => {

@@ -32,7 +32,7 @@ export interface ModePlan {
   unattached: Array<{ hook: string; why: string }>;
 }
 
-export const PROBES_DIR = fileURLToPath(new URL('../../probes/', import.meta.url));
+const PROBES_DIR = fileURLToPath(new URL('../../probes/', import.meta.url));
 
 const KERNEL_FUNCTION_EVENTS: readonly EventName[] = ['create', 'clear', 'modify', 'access', 'inconsistent'];
 const KERNEL_FUNCTION_BLIND =
@@ -55,7 +55,7 @@ export function hookName(mode: Mode, key: string): string {
 }
 
 /** The tracepoint attach patterns of a program, e.g. ["net:netif_rx*_entry", ...]. */
-export function tracepointPatterns(programText: string): string[] {
+function tracepointPatterns(programText: string): string[] {
   const text = programText.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
   return [...text.matchAll(/tracepoint:([\w*]+:[\w*]+)/g)].map((m) => m[1]);
 }

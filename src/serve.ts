@@ -26,13 +26,13 @@ export async function serve(config: ServeConfig): Promise<number> {
     if (err instanceof WebConfigError) throw new UsageError(`--web.config.file: ${err.message}`);
     throw err;
   }
-  const { interface: ifaceName, ...addressFilters } = config.filters;
-  let iface = ifaceName ? resolveInterface(ifaceName, 'filter.interface') : undefined;
+  const { interface: interfaceName, ...addressFilters } = config.filters;
+  let interfaceId = interfaceName ? resolveInterface(interfaceName, 'filter.interface') : undefined;
   const logLimit = new LogLimiter(1, 10_000);
   const eventLogLimit = new LogLimiter(10, 60_000);
   const tracer = await startTracer({
     bpftracePath: config.bpftracePath, mode: config.mode, printIntervalSeconds: config.printInterval,
-    sampleRatePerSecond: config.sampleRate, filters: { ...addressFilters, iface }, eventsCapacity: config.eventsBuffer, restart: true,
+    sampleRatePerSecond: config.sampleRate, filters: { ...addressFilters, interfaceId }, eventsCapacity: config.eventsBuffer, restart: true,
   }, {
     applied: (a) => logApplied(log, a, a.kind === 'event' ? eventLogLimit : logLimit),
     stderr: (line) => { const held = logLimit.take('stderr'); if (held !== undefined) log.warn({ stderr: line.slice(0, 500), held_back: held }, 'bpftrace'); },
@@ -54,7 +54,7 @@ export async function serve(config: ServeConfig): Promise<number> {
     supervisor.kill();
   });
   watchdog.start();
-  const status = { healthy: () => watchdog.healthy(), interfacePresent: () => (ifaceName ? iface !== NO_INTERFACE : undefined) };
+  const status = { healthy: () => watchdog.healthy(), interfacePresent: () => (interfaceName ? interfaceId !== NO_INTERFACE : undefined) };
   const registries = createRegistries(state, status, {
     version: VERSION, bpftraceVersion: facts.bpftrace.version ?? 'unknown', kernel: facts.kernelRelease, gsoNamesSource: facts.gsoNamesSource,
   });
@@ -81,7 +81,7 @@ export async function serve(config: ServeConfig): Promise<number> {
   const tasks = [
     schedule(log, config.summarySchedule, 'summary', () => log.info(summary(state), 'summary')),
     schedule(log, config.recheckSchedule, 'recheck', async () => {
-      if (ifaceName) await followInterface();
+      if (interfaceName) await followInterface();
       const again = assess(await inspectHost(config.bpftracePath, { mountTracefs: false }), config.mode);
       if (again.plans[0]?.mode.name !== plan.mode.name || again.problems.length) log.warn({ problems: again.problems, would_pick: again.plans[0]?.mode.name }, 'host capabilities changed');
     }),
@@ -89,13 +89,13 @@ export async function serve(config: ServeConfig): Promise<number> {
 
   /** --filter.interface names a device; a recreated device has a new ifindex, a removed one none. */
   async function followInterface(): Promise<void> {
-    const now: InterfaceId = lookupInterface(ifaceName!) ?? NO_INTERFACE;
-    if (now.ifindex === iface!.ifindex && now.netnsInode === iface!.netnsInode) return;
-    const was = iface!;
-    iface = now;
-    if (now === NO_INTERFACE) log.warn({ interface: ifaceName, ifindex: was.ifindex }, 'filter.interface is gone: counting nothing until it returns');
-    else log.warn({ interface: ifaceName, ifindex: now.ifindex, was: was.ifindex || undefined }, 'filter.interface is (re)created: following it');
-    await retarget({ ...addressFilters, iface: now });
+    const now: InterfaceId = lookupInterface(interfaceName!) ?? NO_INTERFACE;
+    if (now.ifindex === interfaceId!.ifindex && now.netnsInode === interfaceId!.netnsInode) return;
+    const was = interfaceId!;
+    interfaceId = now;
+    if (now === NO_INTERFACE) log.warn({ interface: interfaceName, ifindex: was.ifindex }, 'filter.interface is gone: counting nothing until it returns');
+    else log.warn({ interface: interfaceName, ifindex: now.ifindex, was: was.ifindex || undefined }, 'filter.interface is (re)created: following it');
+    await retarget({ ...addressFilters, interfaceId: now });
   }
 
   return new Promise<number>((resolve) => {

@@ -2,7 +2,7 @@
 // usable modes best first, and fall back when bpftrace is refused at attach
 // time (as fentry is on kernels without BPF trampolines). Returns the running
 // tracer, or the one line to print.
-import { bpftraceArgs, type Filters } from './bpftrace/args.js';
+import { bpftraceArgs, type KernelFilters } from './bpftrace/args.js';
 import { parseRecord } from './bpftrace/records.js';
 import { Supervisor } from './bpftrace/supervisor.js';
 import { inspectHost, type HostFacts } from './kernel/host.js';
@@ -15,7 +15,7 @@ export interface TracerRequest {
   mode: ModeName | 'auto';
   printIntervalSeconds: number;
   sampleRatePerSecond: number;
-  filters: Filters;
+  filters: KernelFilters;
   eventsCapacity: number;
   /** serve restarts bpftrace when it exits; watch ends */
   restart: boolean;
@@ -33,11 +33,11 @@ export interface TracerHandlers {
 export interface Tracer {
   facts: HostFacts; verdict: Verdict; plan: ModePlan; state: TracerState; supervisor: Supervisor; args: string[];
   /** restarts bpftrace with other filters (an interface that came back with a new ifindex); counters carry over */
-  retarget(filters: Filters): Promise<void>;
+  retarget(filters: KernelFilters): Promise<void>;
 }
 
 const HARMLESS_STDERR = [/couldn't set RLIMIT_MEMLOCK/, /Addrspace is not set/, /^\s*$/];
-export const isHarmlessStderr = (line: string) => HARMLESS_STDERR.some((r) => r.test(line));
+const isHarmlessStderr = (line: string) => HARMLESS_STDERR.some((r) => r.test(line));
 
 export async function startTracer(req: TracerRequest, handlers: TracerHandlers): Promise<Tracer | { error: string }> {
   const facts = await inspectHost(req.bpftracePath, { mountTracefs: true });
@@ -49,7 +49,7 @@ export async function startTracer(req: TracerRequest, handlers: TracerHandlers):
   const refusals: string[] = [];
   const layout = facts.layout;
   for (const [i, plan] of verdict.plans.entries()) {
-    const argsFor = (filters: Filters) => bpftraceArgs({
+    const argsFor = (filters: KernelFilters) => bpftraceArgs({
       program: plan.program, printIntervalSeconds: req.printIntervalSeconds, sampleRatePerSecond: req.sampleRatePerSecond, layout, filters,
     });
     const args = argsFor(req.filters);

@@ -9,7 +9,7 @@ import { startTracer } from './tracer.js';
 import { eventLines, header, statistics, type RowStyle } from './watch/rows.js';
 
 export async function watch(config: WatchConfig): Promise<number> {
-  const iface = config.interface ? resolveInterface(config.interface, 'interface') : undefined;
+  const interfaceId = config.interface ? resolveInterface(config.interface, 'interface') : undefined;
   const out = (lines: string[]) => { if (lines.length) process.stdout.write(lines.join('\n') + '\n'); };
   const note = (text: string) => process.stderr.write(`${text}\n`);
   let rowsShown = 0, suppressedNoted = 0, lastNoticeMs = 0;
@@ -18,7 +18,7 @@ export async function watch(config: WatchConfig): Promise<number> {
 
   const tracer = await startTracer({
     bpftracePath: config.bpftracePath, mode: config.mode, printIntervalSeconds: 1, sampleRatePerSecond: config.rate,
-    filters: { gsoOnly: config.gsoOnly, srcIp: config.srcIp, dstIp: config.dstIp, iface }, eventsCapacity: 1, restart: false,
+    filters: { gsoOnly: config.gsoOnly, srcIp: config.srcIp, dstIp: config.dstIp, interfaceId }, eventsCapacity: 1, restart: false,
   }, {
     applied(a) {
       if (!style) return; // a refused mode's output

@@ -11,7 +11,7 @@ test('no filters', () => {
 });
 
 test('every filter at once, IPv4 source and IPv6 destination', () => {
-  assert.deepEqual(bpftraceArgs({ ...base, filters: { gsoOnly: true, srcIp: '198.18.0.2', dstIp: '2001:db8::1', iface: { ifindex: 7, netnsInode: 4026531833 } } }),
+  assert.deepEqual(bpftraceArgs({ ...base, filters: { gsoOnly: true, srcIp: '198.18.0.2', dstIp: '2001:db8::1', interfaceId: { ifindex: 7, netnsInode: 4026531833 } } }),
     ['-f', 'json', '/p/tracepoint.bt', '1', '10', '48', '16', '8', String(1 | 2 | 16 | 32), '7', String(0x020012c6), '0',
       '0', '0', '0', '0', String(0xb80d0120), '0', '0', String(0x01000000), '4026531833']);
 });

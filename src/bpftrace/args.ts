@@ -2,14 +2,18 @@
 // program as a positional parameter ($1, $2, ...; see the table at the top of
 // probes/*.bt), never pasted into program text.
 import { isIP } from 'node:net';
+import type { InterfaceId } from '../kernel/interface.js';
 import type { FragLayout } from '../kernel/layout.js';
 
-export interface Filters {
+/**
+ * The filters as the probes compare them: the interface resolved to its
+ * ifindex and network namespace (config.ts's ServeFilters names it).
+ */
+export interface KernelFilters {
   gsoOnly: boolean;
   srcIp?: string;
   dstIp?: string;
-  /** an interface: its ifindex and the inode of its network namespace */
-  iface?: { ifindex: number; netnsInode: number };
+  interfaceId?: InterfaceId;
 }
 
 export interface TracerArgs {
@@ -18,7 +22,7 @@ export interface TracerArgs {
   printIntervalSeconds: number;
   sampleRatePerSecond: number;
   layout: FragLayout;
-  filters: Filters;
+  filters: KernelFilters;
 }
 
 const FILTER = { gsoOnly: 1, src4: 2, dst4: 4, src6: 8, dst6: 16, ifindex: 32 } as const;
@@ -32,13 +36,13 @@ export function bpftraceArgs(a: TracerArgs): string[] {
   if (f.gsoOnly) bits |= FILTER.gsoOnly;
   if (src) bits |= src.length === 1 ? FILTER.src4 : FILTER.src6;
   if (dst) bits |= dst.length === 1 ? FILTER.dst4 : FILTER.dst6;
-  if (f.iface) bits |= FILTER.ifindex;
+  if (f.interfaceId) bits |= FILTER.ifindex;
   const v4 = (w?: number[]) => (w?.length === 1 ? w[0] : 0);
   const v6 = (w?: number[]) => (w?.length === 4 ? w : [0, 0, 0, 0]);
   const positional = [
     a.printIntervalSeconds, a.sampleRatePerSecond,
     a.layout.fragsOffset, a.layout.fragStride, a.layout.fragLenOffset,
-    bits, f.iface?.ifindex ?? 0, v4(src), v4(dst), ...v6(src), ...v6(dst), f.iface?.netnsInode ?? 0,
+    bits, f.interfaceId?.ifindex ?? 0, v4(src), v4(dst), ...v6(src), ...v6(dst), f.interfaceId?.netnsInode ?? 0,
   ];
   const program = 'path' in a.program ? [a.program.path] : ['-e', a.program.text];
   return ['-f', 'json', ...program, ...positional.map(String)];

@@ -9,11 +9,11 @@ import { fragLayout, type FragLayout } from './layout.js';
 import { gsoTableForRelease, gsoTableFromBtf, type GsoTable } from './gso.js';
 import { FUNCTION_HOOKS } from '../probes/program.js';
 
-export const BTF_PATH = '/sys/kernel/btf/vmlinux';
+const BTF_PATH = '/sys/kernel/btf/vmlinux';
 const TRACEFS_DIRS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
 
 /** The kernel functions the kprobe and fentry programs hook. */
-export const WATCHED_FUNCTIONS = FUNCTION_HOOKS.map((h) => h.fn);
+const WATCHED_FUNCTIONS = FUNCTION_HOOKS.map((h) => h.fn);
 
 export interface FunctionStatus { name: string; inKallsyms: boolean; traceable: boolean | undefined }
 

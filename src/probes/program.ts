@@ -48,7 +48,7 @@ const HEADER = (mode: ProgramMode) => `/*
  * (npm run generate); edit that file, not this one.
  *
  * Positional parameters (built in one place: src/bpftrace/args.ts):
- *   $1  print interval, seconds            $2  sampled events per second and class (= burst)
+ *   $1  print interval, seconds            $2  sampled events per second and bucket (= burst)
  *   $3  offsetof(skb_shared_info, frags)   $4  sizeof(frags[0])
  *   $5  offset of the frag's length field (size / bv_len / len, from BTF)
  *   $6  filter bits: 1 gso-only, 2 src4, 4 dst4, 8 src6, 16 dst6, 32 ifindex
@@ -56,11 +56,16 @@ const HEADER = (mode: ProgramMode) => `/*
  *   $10..$13 src6 words   $14..$17 dst6 words
  *   $18 inode of the network namespace $7 belongs to (ifindex is per namespace)
  *
- * Counting is exact (per-CPU count() maps printed every $1 seconds). Events for
- * people are sampled here by two token buckets, class 0 for the rare and
- * critical kinds (CLEAR, INCONSISTENT, OVERRUN) and class 1 for the rest, so a
- * flood of ACCESS rows cannot starve the critical ones; what they suppress is
- * counted. Sampled events carry a kernel stack.
+ * Counting is exact (per-CPU count() maps printed every $1 seconds, with a
+ * heartbeat map the agent's watchdog waits for). ${mode === 'tracepoint'
+    ? `Events for people
+ * (INCONSISTENT, OVERRUN: the only kinds this mode sees) are sampled here by a
+ * token bucket; what it suppresses is counted.`
+    : `Events for people
+ * are sampled here by two token buckets, class 0 for the rare and critical
+ * kinds (CLEAR, INCONSISTENT, OVERRUN) and class 1 for the rest, so a flood of
+ * ACCESS rows cannot starve the critical ones; what they suppress is counted.`}
+ * Sampled events carry a kernel stack; src/probes/event-line.ts has their layout.
  *
  * INCONSISTENT is the original watcher's predicate, on GSO skbs (gso_size > 0):
  * it evaluated it at skb_segment, which only GSO skbs reach; non-GSO TCP skbs
@@ -245,16 +250,17 @@ ${site(`
 ${printAndEnd('tracepoint', ['tb_tokens', 'tb_last'])}`;
 }
 
-/** Marks a hook's section so the agent can leave out what the kernel lacks. */
-export const SECTION_START = (fn: string) => `// hook ${fn}`;
-export const SECTION_END = '// end hook';
+/** Marks a hook's section so the agent can leave out what the kernel lacks (withoutHooks reads the marks). */
+const SECTION_START = '// hook ';
+const SECTION_END = '// end hook';
+const SECTION = new RegExp(`^${SECTION_START}(\\S+)\\n[\\s\\S]*?^${SECTION_END}\\n`, 'gm');
 
 export function kernelFunctionProgram(mode: 'kprobe' | 'fentry'): string {
   const [entry, ret] = mode === 'kprobe' ? ['kprobe', 'kretprobe'] : ['kfunc', 'kretfunc'];
   const arg = (h: FunctionHook) => (mode === 'kprobe' ? `arg${h.skbArg[0]}` : `args->${h.skbArg[1]}`);
   const sections = FUNCTION_HOOKS.map((h, n) => {
     const body = h.role === 'segment' ? segmentHook(h, entry, arg(h)) : writerHook(h, n, entry, ret, arg(h), mode);
-    return `${SECTION_START(h.fn)}\n${body}\n${SECTION_END}\n`;
+    return `${SECTION_START}${h.fn}\n${body}\n${SECTION_END}\n`;
   });
   return `${HEADER(mode)}
 /* Hook labels are printed as numbers: ${HOOK_LABELS.map((l, i) => `${i} ${l}`).join(', ')}. */
@@ -321,5 +327,5 @@ ${site(`
 
 /** A kernel-function program less the hooks whose functions this kernel lacks. */
 export function withoutHooks(program: string, missing: ReadonlySet<string>): string {
-  return program.replace(/^\/\/ hook (\S+)\n[\s\S]*?^\/\/ end hook\n/gm, (section, fn: string) => (missing.has(fn) ? '' : section));
+  return program.replace(SECTION, (section, fn: string) => (missing.has(fn) ? '' : section));
 }

@@ -9,7 +9,7 @@ const RED = '\x1b[31;1m', YELLOW = '\x1b[33m', RESET = '\x1b[0m';
 const MARKER_COLORS: Record<string, string> = { '[CRITICAL]': RED, '[WARNING]': YELLOW, '[!!]': YELLOW };
 
 /** The guide's event names; OVERRUN and GSO_CHANGE are ours. */
-export const EVENT_LABEL: Record<DecodedEvent['kind'], string> = {
+const EVENT_LABEL: Record<DecodedEvent['kind'], string> = {
   inconsistent: 'INCONSISTENT', overrun: 'OVERRUN', create: 'CREATE', clear: 'CLEAR', modify: 'MODIFY', access: 'ACCESS', gso_change: 'GSO_CHANGE',
 };
 
@@ -30,7 +30,7 @@ export function clock(d: Date): string {
 const ptr = (p: string) => (p === '0x0' ? 'NULL' : p);
 
 /** The frag_list change as the guide writes it: "NULL -> 0x...", "0x... -> NULL", "0x0 (no change)". */
-export function fragListChange(e: DecodedEvent): string {
+function fragListChange(e: DecodedEvent): string {
   switch (e.kind) {
     case 'create': case 'clear': case 'modify': return `${ptr(e.frag_list_before)} -> ${ptr(e.frag_list)}`;
     default: return `${e.frag_list} (no change)`;

@@ -8,17 +8,17 @@ import { execa } from 'execa';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bpftraceArgs, type Filters } from '../../src/bpftrace/args.js';
+import { bpftraceArgs, type KernelFilters } from '../../src/bpftrace/args.js';
 import { kernelFunctionPlan, tracepointPlan } from '../../src/modes.js';
 import { FUNCTION_HOOKS } from '../../src/probes/program.js';
 
 const layout = { fragsOffset: 48, fragStride: 16, fragLenOffset: 8, fragLenField: 'skb_frag.len' };
-const FILTERS: Filters[] = [
+const FILTERS: KernelFilters[] = [
   { gsoOnly: false },
   { gsoOnly: true },
   { gsoOnly: false, srcIp: '198.18.0.2' },
   { gsoOnly: false, dstIp: '2001:db8::1' },
-  { gsoOnly: true, srcIp: '2001:db8::2', dstIp: '198.18.0.1', iface: { ifindex: 2, netnsInode: 4026531833 } },
+  { gsoOnly: true, srcIp: '2001:db8::2', dstIp: '198.18.0.1', interfaceId: { ifindex: 2, netnsInode: 4026531833 } },
 ];
 const all = FUNCTION_HOOKS.map((h) => ({ name: h.fn, inKallsyms: true, traceable: true }));
 const PROGRAMS = {
