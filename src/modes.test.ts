@@ -11,10 +11,9 @@ test('every id a kernel-function program prints for a hook reads back as that ho
   for (const mode of ['kprobe', 'fentry'] as const) {
     const text = kernelFunctionProgram(mode);
     for (const h of FUNCTION_HOOKS) {
-      const section = new RegExp(`^// hook ${h.fn}\\n([\\s\\S]*?)^// end hook`, 'm').exec(text)?.[1] ?? '';
-      // ids are assigned as "$hook = N", "@e_hook[...] = N" or "@e_hook[...] = cond ? N : M"
-      const ids = [...section.matchAll(/(?:\$hook|@e_hook\[[^\]]*\]) = ([^;]+);/g)]
-        .flatMap((m) => m[1].split(/[?:]/).map((x) => x.trim()).filter((x) => /^\d+$/.test(x)));
+      // the hook's own block: a writer's entry, or skb_segment's
+      const block = new RegExp(`^(?:kprobe|kfunc):${h.fn}\\n\\{\\n([\\s\\S]*?)^\\}`, 'm').exec(text)?.[1] ?? '';
+      const ids = (/^\s*\$hook = ([^;]+);/m.exec(block)?.[1] ?? '').split(/[?:]/).map((x) => x.trim()).filter((x) => /^\d+$/.test(x));
       const labels = new Set(ids.map((n) => hookName(MODES[mode], n)));
       assert.deepEqual([...labels].sort(), [...h.labels].sort(), `${mode} ${h.fn}: printed ids ${ids.join(',')}`);
     }

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FunctionStatus } from './kernel/host.js';
-import { COUNTER_MAPS, FUNCTION_HOOKS, HOOK_LABELS, withoutHooks } from './probes/program.js';
+import { COUNTER_MAPS, FUNCTION_HOOKS, HOOK_LABELS, kernelFunctionProgram } from './probes/program.js';
 
 export type ModeName = 'tracepoint' | 'kprobe' | 'fentry';
 /** best first: what `--mode auto` tries */
@@ -78,7 +78,8 @@ export function kernelFunctionPlan(name: 'kprobe' | 'fentry', functions: readonl
     if (!f || !f.inKallsyms) missing.set(h.fn, 'not in this kernel (absent or inlined)');
     else if (f.traceable === false) missing.set(h.fn, 'not traceable (notrace)');
   }
-  const text = withoutHooks(readFileSync(`${PROBES_DIR}${name}.bt`, 'utf8'), new Set(missing.keys()));
+  // generated for this kernel's functions (probes/NAME.bt is the same program with every hook, for reading)
+  const text = kernelFunctionProgram(name, (fn) => !missing.has(fn));
   const hooks: string[] = [], unattached: ModePlan['unattached'] = [];
   for (const h of FUNCTION_HOOKS) {
     for (const label of h.labels) {

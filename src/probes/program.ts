@@ -250,27 +250,87 @@ ${site(`
 ${printAndEnd('tracepoint', ['tb_tokens', 'tb_last'])}`;
 }
 
-/** Marks a hook's section so the agent can leave out what the kernel lacks (withoutHooks reads the marks). */
-const SECTION_START = '// hook ';
-const SECTION_END = '// end hook';
-const SECTION = new RegExp(`^${SECTION_START}(\\S+)\\n[\\s\\S]*?^${SECTION_END}\\n`, 'gm');
-
-export function kernelFunctionProgram(mode: 'kprobe' | 'fentry'): string {
+/**
+ * The kprobe or fentry program for the functions this kernel has. A writer's
+ * entry block is small: it pushes what the skb looks like onto its task's
+ * stack of frames (writers nest: __pskb_pull_tail calls pskb_expand_head, and
+ * a softirq can run writers on top of a task that is inside one). One block,
+ * attached to every writer's return, pops the frame and compares. skb_segment
+ * has a block of its own: it is where GSO works on the skb.
+ */
+export function kernelFunctionProgram(mode: 'kprobe' | 'fentry', present: (fn: string) => boolean = () => true): string {
   const [entry, ret] = mode === 'kprobe' ? ['kprobe', 'kretprobe'] : ['kfunc', 'kretfunc'];
   const arg = (h: FunctionHook) => (mode === 'kprobe' ? `arg${h.skbArg[0]}` : `args->${h.skbArg[1]}`);
-  const sections = FUNCTION_HOOKS.map((h, n) => {
-    const body = h.role === 'segment' ? segmentHook(h, entry, arg(h)) : writerHook(h, n, entry, ret, arg(h), mode);
-    return `${SECTION_START}${h.fn}\n${body}\n${SECTION_END}\n`;
-  });
+  const hooks = FUNCTION_HOOKS.filter((h) => present(h.fn));
+  const writers = hooks.filter((h) => h.role === 'writer');
+  const segment = hooks.find((h) => h.role === 'segment');
   return `${HEADER(mode)}
 /* Hook labels are printed as numbers: ${HOOK_LABELS.map((l, i) => `${i} ${l}`).join(', ')}. */
+${writers.map((h) => writerEntry(h, entry, arg(h), mode)).join('')}${writers.length ? writersReturn(writers, ret) : ''}${segment ? segmentHook(segment, entry, arg(segment)) : ''}
+${printAndEnd(mode, ['tb_tokens', 'tb_last', 'depth', 'frame'])}`;
+}
 
-${sections.join('\n')}${printAndEnd(mode, ['tb_tokens', 'tb_last', 'e_skb', 'e_fl', 'e_dl', 'e_gso', 'e_hook'])}`;
+/** A writer's entry: the skb as it is before the function runs, and the hook it reports under. */
+function writerEntry(h: FunctionHook, entry: string, skbArg: string, mode: 'kprobe' | 'fentry'): string {
+  const hook = h.fn === '__pskb_pull_tail'
+    // a pull of all paged data is what the inline __skb_linearize does
+    ? `(uint32)${mode === 'kprobe' ? 'arg1' : 'args->delta'} == $skb->data_len ? ${id('__skb_linearize')} : ${id('__pskb_pull_tail')}`
+    : `${id(h.labels[0] as (typeof HOOK_LABELS)[number])}`;
+  return `
+${entry}:${h.fn}
+{
+  $skb = (struct sk_buff *)${skbArg};
+  $hook = ${hook};${PUSH_FRAME}}
+`;
+}
+
+/** Pushes ($skb, frag_list, data_len, gso_size << 32 | gso_type, $hook) for this task; keyed by the task, not tid (pid namespaces). */
+const PUSH_FRAME = `
+  $esh = (struct skb_shared_info *)($skb->head + $skb->end);
+  $task = (uint64)curtask;
+  $depth = @depth[$task];
+  if ($depth >= 8) { $depth = 0; } /* returns that never came: start over */
+  @frame[$task, $depth] = ((uint64)$skb, (uint64)$esh->frag_list, (uint64)$skb->data_len,
+                           (uint64)$esh->gso_size << 32 | $esh->gso_type, (uint64)$hook);
+  @depth[$task] = $depth + 1;
+`;
+
+/** Every writer's return: pop the frame its entry pushed, compare, count, sample. */
+function writersReturn(writers: readonly FunctionHook[], ret: string): string {
+  return `
+/* Every writer's return: what changed since its entry. */
+${writers.map((h) => `${ret}:${h.fn}`).join(',\n')}
+/@depth[(uint64)curtask] > 0/
+{
+  $task = (uint64)curtask;
+  $depth = @depth[$task] - 1;
+  $frame = @frame[$task, $depth];
+  delete(@frame[$task, $depth]);
+  if ($depth == 0) { delete(@depth[$task]); } else { @depth[$task] = $depth; }
+  $skb = (struct sk_buff *)$frame.0;
+  $before = $frame.1;
+  $dl_before = $frame.2;
+  $gso_before = $frame.3;
+  $hook = $frame.4;
+${site(`
+    $kind = 0;
+    if ($gso_before != ($gso_size << 32 | $gso_type)) { @gso_change[$hook] = count(); $kind = ${KIND.gso_change}; }
+    if ($before == 0 && $fl != 0) { @create[$hook] = count(); $kind = ${KIND.create}; }
+    if ($before != 0 && $fl == 0) { @clear[$hook] = count(); $kind = ${KIND.clear}; }
+    /* a different list, or the same list grown (GRO appends to its tail) */
+    if ($before != 0 && $fl != 0 && ($before != $fl || $dl_before != $data_len)) { @modify[$hook] = count(); $kind = ${KIND.modify}; }
+    if ($kind == 0 && ($crit & 2)) { $kind = ${KIND.overrun}; }
+    if ($kind == 0 && ($crit & 1)) { $kind = ${KIND.inconsistent}; }
+`)}
+}
+`;
 }
 
 /** skb_segment: the state GSO segmentation is about to work on. */
 function segmentHook(h: FunctionHook, entry: string, skbArg: string): string {
-  return `${entry}:${h.fn}
+  return `
+/* skb_segment, at entry: the skb GSO is about to segment. */
+${entry}:${h.fn}
 {
   $hook = ${id('skb_segment')};
   $skb = (struct sk_buff *)${skbArg};
@@ -283,49 +343,6 @@ ${site(`
     if ($crit & 1) { $kind = ${KIND.inconsistent}; }
     $before = $fl;
 `)}
-}`;
 }
-
-/** A writer: remember frag_list, data_len and GSO at entry, compare at return. */
-function writerHook(h: FunctionHook, n: number, entry: string, ret: string, skbArg: string, mode: 'kprobe' | 'fentry'): string {
-  const label = h.fn === '__pskb_pull_tail'
-    // a pull of all paged data is __skb_linearize
-    ? `$sk = (struct sk_buff *)${skbArg};\n  @e_hook[tid, ${n}] = (uint32)${mode === 'kprobe' ? 'arg1' : 'args->delta'} == $sk->data_len ? ${id('__skb_linearize')} : ${id('__pskb_pull_tail')};`
-    : `@e_hook[tid, ${n}] = ${id(h.labels[0] as (typeof HOOK_LABELS)[number])};`;
-  return `${entry}:${h.fn}
-{
-  $e = (struct sk_buff *)${skbArg};
-  $esh = (struct skb_shared_info *)($e->head + $e->end);
-  @e_skb[tid, ${n}] = (uint64)$e;
-  @e_fl[tid, ${n}] = (uint64)$esh->frag_list;
-  @e_dl[tid, ${n}] = (uint64)$e->data_len;
-  @e_gso[tid, ${n}] = (uint64)$esh->gso_size << 32 | $esh->gso_type;
-  ${label}
-}
-
-${ret}:${h.fn}
-/@e_skb[tid, ${n}] != 0/
-{
-  $skb = (struct sk_buff *)@e_skb[tid, ${n}];
-  $hook = @e_hook[tid, ${n}];
-  $before = @e_fl[tid, ${n}];
-  $dl_before = @e_dl[tid, ${n}];
-  $gso_before = @e_gso[tid, ${n}];
-  delete(@e_skb[tid, ${n}]); delete(@e_fl[tid, ${n}]); delete(@e_dl[tid, ${n}]); delete(@e_gso[tid, ${n}]); delete(@e_hook[tid, ${n}]);
-${site(`
-    $kind = 0;
-    if ($gso_before != ($gso_size << 32 | $gso_type)) { @gso_change[$hook] = count(); $kind = ${KIND.gso_change}; }
-    if ($before == 0 && $fl != 0) { @create[$hook] = count(); $kind = ${KIND.create}; }
-    if ($before != 0 && $fl == 0) { @clear[$hook] = count(); $kind = ${KIND.clear}; }
-    /* a different list, or the same list grown (GRO appends to its tail) */
-    if ($before != 0 && $fl != 0 && ($before != $fl || $dl_before != $data_len)) { @modify[$hook] = count(); $kind = ${KIND.modify}; }
-    if ($kind == 0 && ($crit & 2)) { $kind = ${KIND.overrun}; }
-    if ($kind == 0 && ($crit & 1)) { $kind = ${KIND.inconsistent}; }
-`)}
-}`;
-}
-
-/** A kernel-function program less the hooks whose functions this kernel lacks. */
-export function withoutHooks(program: string, missing: ReadonlySet<string>): string {
-  return program.replace(SECTION, (section, fn: string) => (missing.has(fn) ? '' : section));
+`;
 }
