@@ -19,24 +19,25 @@ function record() {
 
 const sh = (script: string) => ({ bpftracePath: 'sh', args: ['-c', script], pdeathsig: false });
 
-test('a tracer that exits at once is restarted with doubling delays, capped', async () => {
+/** Runs `script` as the tracer until it has exited `n` times; the exits, in order. */
+async function exits(script: string, backoff: { initialMs: number; maxMs: number; resetAfterMs: number }, n: number) {
   const { seen, hooks } = record();
-  const s = new Supervisor({ ...sh('exit 3'), backoff: { initialMs: 20, maxMs: 80, resetAfterMs: 10_000 } }, hooks);
+  const s = new Supervisor({ ...sh(script), backoff }, hooks);
   s.start();
-  while (seen.exited.length < 5) await sleep(10);
+  while (seen.exited.length < n) await sleep(10);
   await s.stop();
-  assert.deepEqual(seen.exited.slice(0, 5).map((e) => e.restartInMs), [20, 40, 80, 80, 80]);
-  assert.ok(seen.exited.every((e) => e.code === 3));
-  assert.ok(seen.started.length >= 5);
+  return seen.exited.slice(0, n);
+}
+
+test('a tracer that exits at once is restarted with doubling delays, capped', async () => {
+  const e = await exits('exit 3', { initialMs: 20, maxMs: 80, resetAfterMs: 10_000 }, 5);
+  assert.deepEqual(e.map((x) => x.restartInMs), [20, 40, 80, 80, 80]);
+  assert.ok(e.every((x) => x.code === 3));
 });
 
 test('a run longer than resetAfterMs starts the backoff over', async () => {
-  const { seen, hooks } = record();
-  const s = new Supervisor({ ...sh('sleep 0.3; exit 1'), backoff: { initialMs: 10, maxMs: 1000, resetAfterMs: 200 } }, hooks);
-  s.start();
-  while (seen.exited.length < 3) await sleep(10);
-  await s.stop();
-  assert.deepEqual(seen.exited.slice(0, 3).map((e) => e.restartInMs), [10, 10, 10]);
+  const e = await exits('sleep 0.3; exit 1', { initialMs: 10, maxMs: 1000, resetAfterMs: 200 }, 3);
+  assert.deepEqual(e.map((x) => x.restartInMs), [10, 10, 10]);
 });
 
 test('stop escalates SIGINT, SIGTERM, SIGKILL for a tracer that ignores the first two; its output is read to the end', async () => {

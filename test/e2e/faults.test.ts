@@ -61,6 +61,15 @@ describe('bpftrace faults', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The running (real) bpftrace is killed; the ones started after it misbehave as `fault` says. */
+  const faultFromNowOn = async (agent: Agent, fault: string) => {
+    setFault(fault);
+    process.kill(await childBpftrace(agent.proc.pid!), 'SIGKILL');
+  };
+  /** Metrics once `check` holds. */
+  const metricsWhen = (agent: Agent, what: string, check: (m: Metrics) => boolean) =>
+    until(what, async () => { const x = await agent.metrics(); return check(x) ? x : undefined; }, 40_000);
+
   const faultyAgent = (extra: string[] = [], env: Record<string, string> = {}) =>
     startAgent([`--bpftrace.path=${FAULTY}`, '--print.interval=1', ...extra], 60_000, { FLX_FAULT_FILE: faultFile, ...env });
 
@@ -132,12 +141,8 @@ describe('bpftrace faults', () => {
     const w = watchAgent(agent);
     try {
       const before = await agent.metrics();
-      setFault('garbage');
-      process.kill(await childBpftrace(agent.proc.pid!), 'SIGKILL');
-      const m = await until('two stalls', async () => {
-        const x = await agent.metrics();
-        return x.sum('frag_list_tracer_stalls_total') >= 2 ? x : undefined;
-      }, 40_000);
+      await faultFromNowOn(agent, 'garbage');
+      const m = await metricsWhen(agent, 'two stalls', (x) => x.sum('frag_list_tracer_stalls_total') >= 2);
       assert.ok(m.sum('frag_list_tracer_unparsable_lines_total') > before.sum('frag_list_tracer_unparsable_lines_total'));
       assert.equal(m.sum('frag_list_tracer_up'), 0);
       assert.equal((await agent.get('/readyz')).status, 503);
@@ -156,12 +161,8 @@ describe('bpftrace faults', () => {
     const agent = await faultyAgent();
     const w = watchAgent(agent);
     try {
-      setFault('exit');
-      process.kill(await childBpftrace(agent.proc.pid!), 'SIGKILL');
-      const m = await until('three failed restarts', async () => {
-        const x = await agent.metrics();
-        return x.sum('frag_list_tracer_restarts_total') >= 4 ? x : undefined;
-      }, 40_000);
+      await faultFromNowOn(agent, 'exit');
+      const m = await metricsWhen(agent, 'three failed restarts', (x) => x.sum('frag_list_tracer_restarts_total') >= 4);
       assert.equal(m.sum('frag_list_tracer_up'), 0);
       assert.equal((await agent.get('/readyz')).status, 503);
       setFault('none');
