@@ -118,7 +118,7 @@ describe('watch output', () => {
     await until('watch to attach', async () => (stderr.includes('Tracing sk_buff frag_list') ? true : undefined), 60_000);
     await inject(tap.ns, tap.dev, A, TAP_ADDR, 12);
     const r = await run;
-    const lines = String(r.stdout).trim().split('\n');
+    const lines = String(r.stdout).trimEnd().split('\n');
     assert.equal(lines.pop(), 'watch=0', 'watch ran and ended cleanly');
     assert.equal(lines.filter((l) => l.startsWith(`  -> Flow: ${A}:40000 -> ${TAP_ADDR}:5201`)).length, 12, 'every verbose flow line came through the pipe');
     assert.equal(lines.filter((l) => l.includes('-> NULL')).length, 0, 'no CLEAR rows in tracepoint mode (src/watch/rows.test.ts shows them in a kernel-function mode)');
