@@ -28,6 +28,8 @@ export async function serve(config: ServeConfig): Promise<number> {
   }
   const { interface: interfaceName, ...addressFilters } = config.filters;
   let interfaceId = interfaceName ? resolveInterface(interfaceName, 'filter.interface') : undefined;
+  // per kind of line: bpftrace's stderr (a few distinct lines at start), unusable output, sampled events
+  const stderrLimit = new LogLimiter(10, 60_000);
   const logLimit = new LogLimiter(1, 10_000);
   const eventLogLimit = new LogLimiter(10, 60_000);
   const tracer = await startTracer({
@@ -35,7 +37,7 @@ export async function serve(config: ServeConfig): Promise<number> {
     sampleRatePerSecond: config.sampleRate, filters: { ...addressFilters, interfaceId }, eventsCapacity: config.eventsBuffer, restart: true,
   }, {
     applied: (a) => logApplied(log, a, a.kind === 'event' ? eventLogLimit : logLimit),
-    stderr: (line) => { const held = logLimit.take('stderr'); if (held !== undefined) log.warn({ stderr: line.slice(0, 500), held_back: held }, 'bpftrace'); },
+    stderr: (line) => { const held = stderrLimit.take('stderr'); if (held !== undefined) log.warn({ stderr: line.slice(0, 500), held_back: held }, 'bpftrace'); },
     exited(info, tail, state) {
       state.status.detached();
       state.counters.add('tracer_restarts');
