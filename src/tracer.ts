@@ -77,7 +77,11 @@ export async function startTracer(req: TracerRequest, handlers: TracerHandlers):
       },
     });
     supervisor.start();
-    if (await settled) return { facts, verdict, plan, state, supervisor, args, retarget: (filters) => supervisor.restartWith(argsFor(filters)) };
+    if (await settled) return { facts, verdict, plan, state, supervisor, args, retarget: async (filters) => {
+      // not counting until the new run attaches: /readyz and tracer_up say so from the first moment
+      state.status.detached();
+      await supervisor.restartWith(argsFor(filters));
+    } };
     await supervisor.stop();
     const next = verdict.plans[i + 1]?.mode.name;
     refusals.push(`${plan.mode.name}: ${tail.filter((l) => /ERROR|rror/.test(l)).slice(-1)[0] ?? tail.slice(-1)[0] ?? 'bpftrace exited before attaching'}`);
