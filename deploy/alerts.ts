@@ -1,6 +1,8 @@
 // The one source of the alert rules. deploy/generate.ts renders it into the
 // plain Prometheus rule file (and the Kubernetes PrometheusRule); a test fails
-// when a committed file differs from what this produces.
+// when a committed file differs from what this produces. What pages is
+// src/state/danger.ts: INCONSISTENT at a crash point, OVERRUN anywhere.
+import { CRASH_POINT_HOOKS } from '../src/state/danger.js';
 
 export interface AlertSettings {
   /** label matchers selecting the exporter's scrape job */
@@ -29,7 +31,8 @@ export interface Rule {
 export interface RuleGroup { name: string; rules: Rule[] }
 
 export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
-  const sel = (metric: string) => `${metric}{${s.jobSelector}}`;
+  const sel = (metric: string, more = '') => `${metric}{${s.jobSelector}${more ? `,${more}` : ''}}`;
+  const atCrashPoint = `hook=~"${CRASH_POINT_HOOKS.join('|')}"`;
   const rule = (alert: string, severity: string, expr: string, forDuration: string | undefined, summary: string, description: string): Rule => ({
     alert, expr, ...(forDuration ? { for: forDuration } : {}),
     labels: { severity },
@@ -39,9 +42,10 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
     {
       name: 'fraglist-exporter.pages',
       rules: [
-        rule('FragListInconsistentSkb', s.pageSeverity, `increase(${sel('frag_list_inconsistent_total')}[10m]) > 0`, undefined,
-          'INCONSISTENT skbs on {{ $labels.instance }} at {{ $labels.hook }}',
-          'About {{ $value | humanize }} GSO skbs with a NULL frag_list, no frags and no paged data (the state of the skb_segment crash reports) were seen at hook {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes.'),
+        // only at the crash point: the same state on receive and after a linearize is legal (graphed, never paged)
+        rule('FragListInconsistentSkb', s.pageSeverity, `increase(${sel('frag_list_inconsistent_total', atCrashPoint)}[10m]) > 0`, undefined,
+          'INCONSISTENT skb at {{ $labels.hook }} on {{ $labels.instance }}',
+          'About {{ $value | humanize }} GSO skbs with a NULL frag_list, no frags and no paged data reached {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes: the state of the skb_segment crash reports, at the crash point.'),
         rule('FragListOverrunSkb', s.pageSeverity, `increase(${sel('frag_list_overrun_total')}[10m]) > 0`, undefined,
           'OVERRUN skbs on {{ $labels.instance }} at {{ $labels.hook }}: skb_segment would crash on them',
           'About {{ $value | humanize }} skbs claimed more paged data (data_len) than their frags and frag_list hold, at hook {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes. skb_segment dereferences a NULL frag_list on such an skb.'),
@@ -59,10 +63,12 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
         rule('FragListTracerDown', s.warningSeverity, `${sel('frag_list_tracer_up')} == 0`, '5m',
           'bpftrace is not running on {{ $labels.instance }}',
           'The exporter on {{ $labels.instance }} answers but its bpftrace tracer is down: the counters on that host are not moving.'),
+        // a hook this kernel simply lacks is reported (frag_list_probe_in_kernel 0), not alerted
         rule('FragListProbeDetached', s.warningSeverity,
-          `${sel('frag_list_probe_attached')} == 0 and on (job, instance) ${sel('frag_list_tracer_up')} == 1`, '15m',
+          `${sel('frag_list_probe_attached')} == 0 and on (job, instance, hook, mode) ${sel('frag_list_probe_in_kernel')} == 1`
+          + ` and on (job, instance) ${sel('frag_list_tracer_up')} == 1`, '15m',
           'Hook {{ $labels.hook }} is not attached on {{ $labels.instance }}',
-          'The tracer on {{ $labels.instance }} runs in {{ $labels.mode }} mode without hook {{ $labels.hook }}: skbs passing there are not counted.'),
+          'The tracer on {{ $labels.instance }} runs in {{ $labels.mode }} mode without hook {{ $labels.hook }}, which this kernel has: skbs passing there are not counted.'),
         rule('FragListEventsLost', s.warningSeverity, `increase(${sel('frag_list_events_lost_total')}[10m]) > 0`, undefined,
           'Sampled events are being lost on {{ $labels.instance }}',
           'bpftrace reported about {{ $value | humanize }} lost events on {{ $labels.instance }} in 10 minutes. Counters stay exact; sampled event details are missing.'),

@@ -5,6 +5,7 @@ import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+import { CRASH_POINT_HOOKS } from '../src/state/danger.js';
 
 const DS = { type: 'prometheus', uid: '$datasource' };
 /** every selector carries these, as the dashboard linter wants */
@@ -22,36 +23,47 @@ export interface PanelSpec {
 }
 export interface DashboardSpec { uid: string; title: string; description: string; rows: Array<{ title: string; panels: PanelSpec[] }> }
 
-const rate = (m: string, by: string) => `sum by (${by}) (rate(${m}{${F}}[$__rate_interval]))`;
+/** INCONSISTENT pages only at a crash point (src/state/danger.ts); elsewhere it is graphed */
+const CRASH = `hook=~"${CRASH_POINT_HOOKS.join('|')}"`, NOT_CRASH = `hook!~"${CRASH_POINT_HOOKS.join('|')}"`;
+const rate = (m: string, by: string, more = '') => `sum by (${by}) (rate(${m}{${F}${more ? `,${more}` : ''}}[$__rate_interval]))`;
 
 const FLEET: DashboardSpec = {
   uid: 'fraglist-fleet', title: 'frag_list / Fleet overview',
   description: 'Hosts seeing skbs in the states that crash skb_segment, and the health of the tracers that look for them.',
   rows: [
     { title: 'Now', panels: [
-      { title: 'Hosts with INCONSISTENT skbs', kind: 'stat', unit: 'none', expectsData: true, width: 6,
-        description: 'Hosts whose INCONSISTENT counter rose in the selected range (the page fires on any).',
-        targets: [{ expr: `count(sum by (instance) (increase(frag_list_inconsistent_total{${F}}[$__range])) > 0)`, instant: true }] },
-      { title: 'Hosts with OVERRUN skbs', kind: 'stat', unit: 'none', expectsData: false, width: 6,
+      { title: 'Hosts with INCONSISTENT at skb_segment (paged)', kind: 'stat', unit: 'none', expectsData: false, width: 4,
+        description: 'Hosts where a linear GSO skb reached skb_segment in the selected range: the crash state at the crash point. This pages.',
+        targets: [{ expr: `count(sum by (instance) (increase(frag_list_inconsistent_total{${F},${CRASH}}[$__range])) > 0)`, instant: true }] },
+      { title: 'Hosts with INCONSISTENT elsewhere (not paged)', kind: 'stat', unit: 'none', expectsData: true, width: 4,
+        description: 'Hosts that saw linear GSO skbs at receive hooks or after a writer: legal and routine (every virtio host that downloads shows some). Counted, never paged.',
+        targets: [{ expr: `count(sum by (instance) (increase(frag_list_inconsistent_total{${F},${NOT_CRASH}}[$__range])) > 0)`, instant: true }] },
+      { title: 'Hosts with OVERRUN skbs', kind: 'stat', unit: 'none', expectsData: false, width: 4,
         description: 'Hosts that saw an skb claiming more paged data than it holds: what crashes skb_segment.',
         targets: [{ expr: `count(sum by (instance) (increase(frag_list_overrun_total{${F}}[$__range])) > 0)`, instant: true }] },
-      { title: 'Tracers up', kind: 'stat', unit: 'none', expectsData: true, width: 6,
+      { title: 'Tracers up', kind: 'stat', unit: 'none', expectsData: true, width: 4,
         description: 'Hosts whose bpftrace runs with its probes attached, of the hosts scraped.',
         targets: [{ expr: `sum(frag_list_tracer_up{${F}})`, instant: true }] },
-      { title: 'Probe mode across the fleet', kind: 'stat', unit: 'none', expectsData: true, width: 6,
+      { title: 'Probe mode across the fleet', kind: 'stat', unit: 'none', expectsData: true, width: 4,
         description: 'How many hosts run each probe mode (tracepoint sees less than kprobe/fentry).',
         targets: [{ expr: `count by (mode) (frag_list_build_info{${F}})`, legend: '{{mode}}', instant: true }] },
+      { title: 'Hosts blind to skb_segment', kind: 'stat', unit: 'none', expectsData: true, width: 4,
+        description: 'Hosts without skb_segment attached (tracepoint mode, or the hook failed): they cannot raise the INCONSISTENT page. OVERRUN still pages from them.',
+        targets: [{ expr: `count(frag_list_build_info{${F}} unless on (job, instance) frag_list_probe_attached{${F},${CRASH}} == 1) or vector(0)`, instant: true }] },
     ] },
     { title: 'Over time', panels: [
-      { title: 'INCONSISTENT skbs per second, by host and hook', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
-        description: 'GSO skbs with a NULL frag_list, no frags and no paged data.',
-        targets: [{ expr: rate('frag_list_inconsistent_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
+      { title: 'INCONSISTENT at skb_segment per second (pages)', kind: 'timeseries', unit: 'ops', expectsData: false, width: 12,
+        description: 'GSO skbs with a NULL frag_list, no frags and no paged data reaching skb_segment, by host.',
+        targets: [{ expr: rate('frag_list_inconsistent_total', 'instance, hook', CRASH), legend: '{{instance}} {{hook}}' }] },
+      { title: 'INCONSISTENT at receive hooks and writers per second (no page)', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
+        description: 'The same state where it is legal: linear GSO skbs from virtio NICs (a virtio host shows a few per MB downloaded at napi_gro_receive) and after a linearize. A baseline; a change of it on hosts that run BPF encapsulation is worth a look.',
+        targets: [{ expr: rate('frag_list_inconsistent_total', 'instance, hook', NOT_CRASH), legend: '{{instance}} {{hook}}' }] },
       { title: 'OVERRUN skbs per second, by host and hook', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
         description: 'skbs whose data_len exceeds their frags plus frag_list.',
         targets: [{ expr: rate('frag_list_overrun_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
       { title: 'Top hosts by INCONSISTENT skbs', kind: 'table', unit: 'none', expectsData: true, width: 12,
-        description: 'INCONSISTENT skbs per host over the selected range.',
-        targets: [{ expr: `topk(10, sum by (instance) (increase(frag_list_inconsistent_total{${F}}[$__range])))`, instant: true }] },
+        description: 'INCONSISTENT skbs per host and hook over the selected range (only skb_segment pages).',
+        targets: [{ expr: `topk(10, sum by (instance, hook) (increase(frag_list_inconsistent_total{${F}}[$__range])))`, instant: true }] },
       { title: 'Sampled, suppressed and lost events per second', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
         description: 'Sampled events carry full context; suppressed ones are counted only (in-kernel rate limit); lost ones never reached the agent.',
         targets: [
@@ -65,8 +77,8 @@ const FLEET: DashboardSpec = {
         description: 'bpftrace restarts per host in each interval.',
         targets: [{ expr: `sum by (instance) (increase(frag_list_tracer_restarts_total{${F}}[$__rate_interval]))`, legend: '{{instance}}' }] },
       { title: 'Hooks not attached', kind: 'table', unit: 'none', expectsData: false, width: 12,
-        description: 'Hooks of the probe mode that are not attached, by host.',
-        targets: [{ expr: `frag_list_probe_attached{${F}} == 0`, instant: true }] },
+        description: 'Hooks of the probe mode that this kernel has and that are not attached, by host (a hook the kernel lacks is not a fault).',
+        targets: [{ expr: `frag_list_probe_attached{${F}} == 0 and on (job, instance, hook, mode) frag_list_probe_in_kernel{${F}} == 1`, instant: true }] },
     ] },
   ],
 };
@@ -76,8 +88,12 @@ const HOST: DashboardSpec = {
   description: 'Every counter of one host (choose it in the instance variable), per hook, with the tracer\'s attach status and restarts.',
   rows: [
     { title: 'Predicates', panels: [
-      { title: 'INCONSISTENT skbs per second', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12, description: 'By hook.',
-        targets: [{ expr: rate('frag_list_inconsistent_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
+      { title: 'INCONSISTENT at skb_segment per second (pages)', kind: 'timeseries', unit: 'ops', expectsData: false, width: 12,
+        description: 'The crash state at the crash point. Empty in tracepoint mode, which cannot see skb_segment.',
+        targets: [{ expr: rate('frag_list_inconsistent_total', 'instance, hook', CRASH), legend: '{{instance}} {{hook}}' }] },
+      { title: 'INCONSISTENT at receive hooks and writers per second (no page)', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
+        description: 'Linear GSO skbs where they are legal (virtio receive, after a linearize), by hook: a baseline, not a fault.',
+        targets: [{ expr: rate('frag_list_inconsistent_total', 'instance, hook', NOT_CRASH), legend: '{{instance}} {{hook}}' }] },
       { title: 'OVERRUN skbs per second', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12, description: 'By hook.',
         targets: [{ expr: rate('frag_list_overrun_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
       { title: 'OVERRUN checks not finished', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
@@ -106,8 +122,12 @@ const HOST: DashboardSpec = {
         ] },
     ] },
     { title: 'Tracer', panels: [
-      { title: 'Attach status per hook', kind: 'table', unit: 'none', expectsData: true, width: 12, description: '1 attached, 0 not.',
-        targets: [{ expr: `frag_list_probe_attached{${F}}`, instant: true }] },
+      { title: 'Attach status per hook', kind: 'table', unit: 'none', expectsData: true, width: 12,
+        description: 'attached: 1 or 0; in_kernel 0 means this kernel has no such function (absent or inlined), so there is nothing to attach.',
+        targets: [
+          { expr: `frag_list_probe_attached{${F}}`, legend: 'attached', instant: true },
+          { expr: `frag_list_probe_in_kernel{${F}}`, legend: 'in_kernel', instant: true },
+        ] },
       { title: 'Tracer up and restarts', kind: 'timeseries', unit: 'none', expectsData: true, width: 12,
         description: 'bpftrace up (1) and its restarts per interval.',
         targets: [

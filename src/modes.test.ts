@@ -38,6 +38,8 @@ test('a kernel without skb_gro_receive_list/skb_segment_list (before 5.6): those
   assert.deepEqual(plan.hooks, ['skb_gro_receive', '__skb_linearize', '__pskb_pull_tail', 'pskb_expand_head', '___pskb_trim', 'skb_segment']);
   assert.deepEqual(plan.unattached.map((u) => u.hook), ['skb_gro_receive_list', 'skb_segment_list', 'bpf_skb_adjust_room']);
   assert.match(plan.unattached[2].why, /not traceable/);
+  // absent functions are nothing to attach; a notrace function is one the kernel has and we cannot see (the alert's case)
+  assert.deepEqual(plan.unattached.map((u) => u.inKernel), [false, false, true]);
   const text = 'text' in plan.program ? plan.program.text : '';
   assert.doesNotMatch(text, /kprobe:skb_gro_receive_list|kprobe:skb_segment_list|kprobe:bpf_skb_adjust_room/);
   assert.match(text, /^kprobe:skb_gro_receive$/m);

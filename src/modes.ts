@@ -29,7 +29,8 @@ export interface ModePlan {
   mode: Mode;
   program: { path: string } | { text: string };
   hooks: string[];
-  unattached: Array<{ hook: string; why: string }>;
+  /** hooks of the mode that are not attached; inKernel: the kernel has the function (a failure) or not (nothing to see) */
+  unattached: Array<{ hook: string; why: string; inKernel: boolean }>;
 }
 
 const PROBES_DIR = fileURLToPath(new URL('../../probes/', import.meta.url));
@@ -72,19 +73,19 @@ export function tracepointPlan(netTracepoints: readonly string[]): ModePlan {
 /** The kprobe or fentry program less the functions this kernel lacks. */
 export function kernelFunctionPlan(name: 'kprobe' | 'fentry', functions: readonly FunctionStatus[]): ModePlan {
   const status = new Map(functions.map((f) => [f.name, f]));
-  const missing = new Map<string, string>();
+  const missing = new Map<string, { why: string; inKernel: boolean }>();
   for (const h of FUNCTION_HOOKS) {
     const f = status.get(h.fn);
-    if (!f || !f.inKallsyms) missing.set(h.fn, 'not in this kernel (absent or inlined)');
-    else if (f.traceable === false) missing.set(h.fn, 'not traceable (notrace)');
+    if (!f || !f.inKallsyms) missing.set(h.fn, { why: 'not in this kernel (absent or inlined)', inKernel: false });
+    else if (f.traceable === false) missing.set(h.fn, { why: 'not traceable (notrace)', inKernel: true });
   }
   // generated for this kernel's functions (probes/NAME.bt is the same program with every hook, for reading)
   const text = kernelFunctionProgram(name, (fn) => !missing.has(fn));
   const hooks: string[] = [], unattached: ModePlan['unattached'] = [];
   for (const h of FUNCTION_HOOKS) {
     for (const label of h.labels) {
-      const why = missing.get(h.fn);
-      if (why) unattached.push({ hook: label, why: `${h.fn}: ${why}` }); else hooks.push(label);
+      const m = missing.get(h.fn);
+      if (m) unattached.push({ hook: label, why: `${h.fn}: ${m.why}`, inKernel: m.inKernel }); else hooks.push(label);
     }
   }
   return { mode: MODES[name], program: { text }, hooks, unattached };

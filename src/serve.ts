@@ -80,12 +80,17 @@ export async function serve(config: ServeConfig): Promise<number> {
   for (const u of plan.unattached) log.warn(u, `hook ${u.hook} not attached`);
   if (!facts.setprivPdeathsig) log.warn('setpriv --pdeathsig is unavailable: if the agent is killed with SIGKILL, bpftrace ends at its next write instead of at once');
 
+  let lastCapabilities = capabilityKey(verdict);
   const tasks = [
     schedule(log, config.summarySchedule, 'summary', () => log.info(summary(state), 'summary')),
     schedule(log, config.recheckSchedule, 'recheck', async () => {
       if (interfaceName) await followInterface();
+      // compared with the last assessment on paper, not with the running mode: after an attach-time
+      // fallback those differ for good, and only a change is news
       const again = assess(await inspectHost(config.bpftracePath, { mountTracefs: false }), config.mode);
-      if (again.plans[0]?.mode.name !== plan.mode.name || again.problems.length) log.warn({ problems: again.problems, would_pick: again.plans[0]?.mode.name }, 'host capabilities changed');
+      const key = capabilityKey(again);
+      if (key !== lastCapabilities) log.warn({ problems: again.problems, would_pick: again.plans[0]?.mode.name, running: plan.mode.name }, 'host capabilities changed');
+      lastCapabilities = key;
     }),
   ];
 
@@ -147,3 +152,6 @@ function summary(state: TracerState) {
   for (const name of state.mode.counters) out[name] = c.sum(name);
   return { ...out, lost: c.get('lost_events'), restarts: c.get('tracer_restarts') };
 }
+
+/** What a host assessment says, as a string to compare: the mode it would pick and its problems. */
+const capabilityKey = (v: ReturnType<typeof assess>) => JSON.stringify([v.plans[0]?.mode.name, v.problems.map((p) => p.what)]);

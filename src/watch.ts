@@ -68,7 +68,7 @@ export async function watch(config: WatchConfig): Promise<number> {
       await supervisor.stop();
       if (why) note(why);
       if (config.json) out([JSON.stringify({ type: 'statistics', mode: plan.mode.name, ...statsObject(state) })]);
-      else out(['', ...statistics({ counters: state.counters, rowsShown, sampleRate: config.rate, modeName: plan.mode.name, modeCounters: plan.mode.counters })]);
+      else out(['', ...statistics({ counters: state.counters, rowsShown, sampleRate: config.rate, modeName: plan.mode.name, modeCounters: plan.mode.counters, hooks: plan.hooks })]);
       resolve(code);
     };
     onExit = (code, why) => void finish(code, why);

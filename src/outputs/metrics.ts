@@ -78,6 +78,13 @@ function registerMetrics(registry: Registry, state: TracerState, health: Health,
       for (const hook of state.hooks) this.set({ hook, mode }, state.status.up ? 1 : 0);
       for (const { hook } of state.unattached) this.set({ hook, mode }, 0);
     } });
+  new Gauge({ name: 'frag_list_probe_in_kernel', help: 'Whether this kernel has each hook\'s function or tracepoint (0: absent or inlined, nothing to attach; only a hook it has and that is not attached is a fault).',
+    labelNames: ['hook', 'mode'], registers,
+    collect() {
+      this.reset();
+      for (const hook of state.hooks) this.set({ hook, mode }, 1);
+      for (const { hook, inKernel } of state.unattached) this.set({ hook, mode }, inKernel ? 1 : 0);
+    } });
   if (health.interfacePresent?.() !== undefined) {
     new Gauge({ name: 'frag_list_filter_interface_present', help: '1 while the --filter.interface device exists (0: it is gone and nothing is counted).', registers,
       collect() { this.set(health.interfacePresent?.() ? 1 : 0); } });

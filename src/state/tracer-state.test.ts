@@ -42,7 +42,7 @@ test('sampled events are decoded; garbage is counted and reported', () => {
 });
 
 test('kernel-function modes: numeric hook keys become labels, with transition counters', () => {
-  const s = new TracerState({ mode: MODES.kprobe, program: { text: '' }, hooks: ['skb_segment', '__skb_linearize'], unattached: [{ hook: 'skb_gro_receive_list', why: 'absent' }] }, GSO_TABLE_4_14, 8);
+  const s = new TracerState({ mode: MODES.kprobe, program: { text: '' }, hooks: ['skb_segment', '__skb_linearize'], unattached: [{ hook: 'skb_gro_receive_list', why: 'absent', inKernel: false }] }, GSO_TABLE_4_14, 8);
   assert.deepEqual(s.counters.series('access'), [['skb_segment', 0], ['__skb_linearize', 0]]);
   feed(s, ['{"type": "map", "data": {"@access": {"7": 12}}}', '{"type": "map", "data": {"@clear": {"3": 2}}}']);
   assert.equal(s.counters.get('access', 'skb_segment'), 12);

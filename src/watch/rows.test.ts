@@ -14,16 +14,21 @@ const event: DecodedEvent = {
 };
 const style = { verbose: false, stackTrace: false, color: false, functionWidth: 24 };
 
-test('default row: the guide\'s columns and marker, greppable', () => {
+test('default row: the guide\'s columns and marker, greppable; [CRITICAL] only at the crash point', () => {
   const [row] = eventLines(event, style);
-  assert.equal(row, '14:23:45.123       1   INCONSISTENT netif_receive_skb_entry  | 0xffff888abc123000 | 0x0 (no change) [CRITICAL]');
+  // a linear GSO skb on receive is legal (virtio delivers them): INCONSISTENT, but a warning
+  assert.equal(row, '14:23:45.123       1   INCONSISTENT netif_receive_skb_entry  | 0xffff888abc123000 | 0x0 (no change) [WARNING]');
+  assert.equal(eventLines({ ...event, hook: 'skb_segment' }, style)[0],
+    '14:23:45.123       1   INCONSISTENT skb_segment              | 0xffff888abc123000 | 0x0 (no change) [CRITICAL]');
   assert.match(header(style)[0], /^TIME {15}CPU EVENT {8}FUNCTION {16} \| SKB {15} \| CHANGE$/);
 });
 
-test('verbose: decoded GSO flags and the flow line; IPv6 in brackets', () => {
+test('verbose: decoded GSO flags, the flow line and why the marker; IPv6 in brackets', () => {
   const lines = eventLines(event, { ...style, verbose: true });
-  assert.match(lines[0], /python3 +3494 +INCONSISTENT netif_receive_skb_entry .*\| type=TCPV4\|DODGY size=1348 segs=0 \[CRITICAL\]$/);
+  assert.match(lines[0], /python3 +3494 +INCONSISTENT netif_receive_skb_entry .*\| type=TCPV4\|DODGY size=1348 segs=0 \[WARNING\]$/);
   assert.equal(lines[1], '  -> Flow: 198.18.0.2:40000 -> 198.18.0.1:5201 | dev=tap0 len=3040 data_len=0 nr_frags=0 cloned=0');
+  assert.match(lines[2], /^  -> WARNING: INCONSISTENT at netif_receive_skb_entry, not at a crash point: /);
+  assert.match(eventLines({ ...event, hook: 'skb_segment' }, { ...style, verbose: true })[2], /^  -> CRITICAL: INCONSISTENT at skb_segment, the crash point/);
   const v6 = eventLines({ ...event, l3: 'ipv6', src: '2001:db8::2', dst: '2001:db8::1' }, { ...style, verbose: true });
   assert.match(v6[1], /Flow: \[2001:db8::2\]:40000 -> \[2001:db8::1\]:5201/);
 });
@@ -31,7 +36,8 @@ test('verbose: decoded GSO flags and the flow line; IPv6 in brackets', () => {
 test('stack frames are indented under the row; colour only when asked', () => {
   const lines = eventLines(event, { ...style, stackTrace: true, color: true });
   assert.deepEqual(lines.slice(1), ['        netif_receive_skb+142', '        tun_get_user+3464']);
-  assert.match(lines[0], /\x1b\[31;1m\[CRITICAL\]\x1b\[0m/);
+  assert.match(lines[0], /\x1b\[33m\[WARNING\]\x1b\[0m/);
+  assert.match(eventLines({ ...event, hook: 'skb_segment' }, { ...style, color: true })[0], /\x1b\[31;1m\[CRITICAL\]\x1b\[0m/);
 });
 
 test('an OVERRUN row says how much data_len claims', () => {
@@ -46,7 +52,7 @@ test('the guide\'s transitions: CREATE, CLEAR [!!], ACCESS [WARNING], GSO change
   assert.match(eventLines({ ...k, kind: 'clear', hook: 'skb_segment_list', frag_list_before: '0xffff888def456000' }, style)[0],
     /CLEAR .*\| 0xffff888def456000 -> NULL \[!!\]$/);
   assert.match(eventLines({ ...k, kind: 'clear', hook: 'pskb_expand_head', frag_list_before: '0xffff888def456000', inconsistent: true }, style)[0],
-    /0xffff888def456000 -> NULL now INCONSISTENT \[!!\] \[CRITICAL\]$/);
+    /0xffff888def456000 -> NULL now INCONSISTENT \[!!\] \[WARNING\]$/);
   assert.match(eventLines({ ...k, kind: 'access', hook: 'skb_segment' }, style)[0], /ACCESS .*\| 0x0 \(no change\) \[WARNING\]$/);
   assert.match(eventLines({ ...k, kind: 'gso_change', hook: 'bpf_skb_adjust_room', gso_size_before: 1398, gso_type_before_names: 'TCPV4', gso_size: 1348, gso_type_names: 'TCPV4|DODGY|UDP_TUNNEL' }, style)[0],
     /GSO_CHANGE .*gso 1398\/TCPV4 -> 1348\/TCPV4\|DODGY\|UDP_TUNNEL$/);
@@ -57,10 +63,10 @@ test('statistics come from the counters, and say what the mode cannot see', () =
   c.observe('inconsistent', new Map([['a', 30]]));
   c.observe('filtered', new Map([['a', 20], ['b', 5]]));
   c.observe('suppressed', new Map([['a', 10]]));
-  const lines = statistics({ counters: c, rowsShown: 20, sampleRate: 20, modeName: 'tracepoint', modeCounters: ['inconsistent', 'overrun', 'filtered', 'suppressed'] });
+  const lines = statistics({ counters: c, rowsShown: 20, sampleRate: 20, modeName: 'tracepoint', modeCounters: ['inconsistent', 'overrun', 'filtered', 'suppressed'], hooks: ['a', 'b'] });
   assert.equal(lines[0], '--- Statistics ---');
   assert.ok(lines.includes('Total events:       30'));
-  assert.ok(lines.includes('  INCONSISTENT:     30    <- This is the problem!'));
+  assert.ok(lines.includes('  INCONSISTENT:     30    (tracepoint mode cannot see skb_segment, where they would crash)'), lines.join('\n'));
   assert.ok(lines.includes('  Filtered out:     25'));
   assert.ok(lines.includes('  CREATE events:    n/a (tracepoint mode cannot see it)'));
   assert.ok(lines.some((l) => l.startsWith('Rows suppressed:    10')));
@@ -75,8 +81,16 @@ test('in a kernel-function mode every kind is counted', () => {
   c.observe('create', new Map([['skb_gro_receive_list', 25]]));
   c.observe('clear', new Map([['skb_segment_list', 24]]));
   c.observe('access', new Map([['skb_segment', 1]]));
-  const lines = statistics({ counters: c, rowsShown: 0, sampleRate: 20, modeName: 'kprobe', modeCounters: ['create', 'clear', 'modify', 'access', 'inconsistent', 'overrun', 'gso_change'] });
+  const modeCounters = ['create', 'clear', 'modify', 'access', 'inconsistent', 'overrun', 'gso_change'];
+  const hooks = ['skb_gro_receive_list', 'skb_segment_list', 'skb_segment', '__skb_linearize'];
+  const lines = statistics({ counters: c, rowsShown: 0, sampleRate: 20, modeName: 'kprobe', modeCounters, hooks });
   assert.ok(lines.includes('Total events:       50'));
+  c.observe('inconsistent', new Map([['__skb_linearize', 7]]));
+  assert.ok(statistics({ counters: c, rowsShown: 0, sampleRate: 20, modeName: 'kprobe', modeCounters, hooks })
+    .includes('  INCONSISTENT:     7    (none at skb_segment: linear GSO skbs, legal where they were seen)'));
+  c.observe('inconsistent', new Map([['__skb_linearize', 7], ['skb_segment', 2]]));
+  assert.ok(statistics({ counters: c, rowsShown: 0, sampleRate: 20, modeName: 'kprobe', modeCounters, hooks })
+    .includes('  INCONSISTENT:     9    <- This is the problem! (2 at skb_segment)'));
   assert.ok(lines.includes('  CREATE events:    25'));
   assert.ok(lines.includes('  MODIFY events:    0'));
 });
@@ -86,7 +100,7 @@ test('hostile names cannot forge a row or drive the terminal', () => {
   assert.equal(printable('\u001b]0;pwned\u0007a\\b'), '\\x1b]0;pwned\\x07a\\x5cb');
   assert.equal(printable('\u00e9t\u00e9 kworker/0:1'), '\u00e9t\u00e9 kworker/0:1');
   const lines = eventLines({ ...event, comm: 'a\nb\u001b[2J', dev: 'd\re' }, { ...style, verbose: true });
-  assert.equal(lines.length, 2);
+  assert.equal(lines.length, 3);
   assert.ok(lines.every((l) => !/[\u0000-\u001f]/.test(l)), 'no control character reaches the terminal');
   assert.match(lines[0], /a\\x0ab\\x1b\[2J/);
   assert.match(lines[1], /dev=d\\x0de /);

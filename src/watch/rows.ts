@@ -2,6 +2,7 @@
 // statistics, as pure functions of events and counters.
 import type { DecodedEvent } from '../state/decoded-event.js';
 import type { Counters } from '../state/counters.js';
+import { CRASH_POINT_HOOKS, danger } from '../state/danger.js';
 
 export interface RowStyle { verbose: boolean; stackTrace: boolean; color: boolean; functionWidth: number }
 
@@ -37,11 +38,13 @@ function fragListChange(e: DecodedEvent): string {
   }
 }
 
+/** The guide's markers: [CRITICAL] only where the agent pages (src/state/danger.ts). */
 function markers(e: DecodedEvent): string[] {
   const m: string[] = [];
   if (e.kind === 'clear') m.push('[!!]');
-  if (e.kind === 'access' && e.gso_size > 0 && !e.inconsistent && !e.overrun) m.push('[WARNING]');
-  if (e.kind === 'inconsistent' || e.kind === 'overrun' || e.inconsistent || e.overrun) m.push('[CRITICAL]');
+  const level = danger(e).level;
+  if (level === 'critical') m.push('[CRITICAL]');
+  else if (level === 'warning' || (e.kind === 'access' && e.gso_size > 0)) m.push('[WARNING]');
   return m;
 }
 
@@ -81,6 +84,8 @@ export function eventLines(e: DecodedEvent, s: RowStyle): string[] {
       ? `non-IP (ethertype 0x${e.ethertype.toString(16).padStart(4, '0')})`
       : `${hostPort(e.src, e.sport, e.l3)} -> ${hostPort(e.dst, e.dport, e.l3)}`;
     lines.push(`  -> Flow: ${flow} | dev=${printable(e.dev)} len=${e.len} data_len=${e.data_len} nr_frags=${e.nr_frags} cloned=${e.cloned}`);
+    const d = danger(e);
+    if (d.level !== 'none') lines.push(`  -> ${d.level === 'critical' ? 'CRITICAL' : 'WARNING'}: ${d.why}`);
   } else {
     lines.push(`${time}${cpu}${event}${fn} | ${e.skb.padEnd(18)} | ${fragListChange(e)}${tail ? ` ${tail}` : ''}`);
   }
@@ -88,7 +93,11 @@ export function eventLines(e: DecodedEvent, s: RowStyle): string[] {
   return lines.map((l) => paint(l, s));
 }
 
-export interface StatisticsInput { counters: Counters; rowsShown: number; sampleRate: number; modeName: string; modeCounters: readonly string[] }
+export interface StatisticsInput {
+  counters: Counters; rowsShown: number; sampleRate: number; modeName: string; modeCounters: readonly string[];
+  /** the hooks this run attached */
+  hooks: readonly string[];
+}
 
 /** The guide's exit block, exact from the kernel counters. */
 export function statistics(x: StatisticsInput): string[] {
@@ -97,6 +106,12 @@ export function statistics(x: StatisticsInput): string[] {
   const value = (name: string) => (has(name) ? String(c.sum(name)) : `n/a (${x.modeName} mode cannot see it)`);
   const total = ['create', 'clear', 'modify', 'access', 'inconsistent', 'overrun'].filter(has).reduce((n, k) => n + c.sum(k), 0);
   const inconsistent = c.sum('inconsistent'), overrun = c.sum('overrun');
+  const atCrashPoints = c.series('inconsistent').reduce((n, [hook, v]) => n + (CRASH_POINT_HOOKS.includes(hook) ? v : 0), 0);
+  const seesCrashPoint = x.hooks.some((h) => CRASH_POINT_HOOKS.includes(h));
+  const inconsistentNote = atCrashPoints > 0 ? `    <- This is the problem! (${atCrashPoints} at ${CRASH_POINT_HOOKS.join(', ')})`
+    : inconsistent === 0 ? ''
+      : seesCrashPoint ? `    (none at ${CRASH_POINT_HOOKS.join(', ')}: linear GSO skbs, legal where they were seen)`
+        : `    (${x.modeName} mode cannot see ${CRASH_POINT_HOOKS.join(', ')}, where they would crash)`;
   return [
     '--- Statistics ---',
     `Total events:       ${total}`,
@@ -104,7 +119,7 @@ export function statistics(x: StatisticsInput): string[] {
     `  CLEAR events:     ${value('clear')}`,
     `  MODIFY events:    ${value('modify')}`,
     `  ACCESS events:    ${value('access')}`,
-    `  INCONSISTENT:     ${inconsistent}${inconsistent > 0 ? '    <- This is the problem!' : ''}`,
+    `  INCONSISTENT:     ${inconsistent}${inconsistentNote}`,
     `  OVERRUN:          ${overrun}${overrun > 0 ? '    <- data_len beyond the skb: skb_segment would crash' : ''}`,
     ...(has('gso_change') ? [`  GSO changes:      ${c.sum('gso_change')}`] : []),
     `  Filtered out:     ${c.sum('filtered')}`,

@@ -1,0 +1,25 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { danger } from './danger.js';
+
+const seen = (kind: string, hook: string, inconsistent = false, overrun = false) => danger({ kind, hook, inconsistent, overrun }).level;
+
+test('INCONSISTENT is critical at skb_segment only; at receive hooks and writers it is a warning', () => {
+  assert.equal(seen('inconsistent', 'skb_segment', true), 'critical');
+  for (const hook of ['napi_gro_receive_entry', 'netif_receive_skb_entry', 'net_dev_start_xmit', '__skb_linearize', 'pskb_expand_head']) {
+    assert.equal(seen('inconsistent', hook, true), 'warning', hook);
+  }
+  // a transition that leaves the skb INCONSISTENT follows the same rule
+  assert.equal(seen('clear', 'pskb_expand_head', true), 'warning');
+  assert.equal(seen('access', 'skb_segment', true), 'critical');
+});
+
+test('OVERRUN is critical wherever it is seen', () => {
+  for (const hook of ['netif_receive_skb_entry', 'skb_segment', '___pskb_trim']) assert.equal(seen('overrun', hook, false, true), 'critical');
+  assert.equal(seen('modify', 'pskb_expand_head', true, true), 'critical');
+});
+
+test('ordinary transitions are not dangerous; the reason is given when they are', () => {
+  assert.deepEqual(danger({ kind: 'create', hook: 'skb_gro_receive', inconsistent: false, overrun: false }), { level: 'none', why: '' });
+  assert.match(danger({ kind: 'inconsistent', hook: 'napi_gro_receive_entry', inconsistent: true, overrun: false }).why, /not at a crash point/);
+});
