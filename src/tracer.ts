@@ -5,6 +5,7 @@
 import { bpftraceArgs, type KernelFilters } from './bpftrace/args.js';
 import { parseRecord } from './bpftrace/records.js';
 import { Supervisor } from './bpftrace/supervisor.js';
+import { ATTACH_TIMEOUT_MS } from './bpftrace/watchdog.js';
 import { inspectHost, type HostFacts } from './kernel/host.js';
 import type { ModeName, ModePlan } from './modes.js';
 import { assess, type Verdict } from './preflight.js';
@@ -77,7 +78,11 @@ export async function startTracer(req: TracerRequest, handlers: TracerHandlers):
       },
     });
     supervisor.start();
-    if (await settled) return { facts, verdict, plan, state, supervisor, args, retarget: async (filters) => {
+    // a bpftrace that hangs while attaching is given up on, like one that exits: the next mode is tried
+    const attachDeadline = setTimeout(() => { if (!attached) supervisor.kill(); }, ATTACH_TIMEOUT_MS);
+    const ok = await settled;
+    clearTimeout(attachDeadline);
+    if (ok) return { facts, verdict, plan, state, supervisor, args, retarget: async (filters) => {
       // not counting until the new run attaches: /readyz and tracer_up say so from the first moment
       state.status.detached();
       await supervisor.restartWith(argsFor(filters));

@@ -29,6 +29,7 @@ function serve(registries: { text: Registry; openMetrics: Registry }): Promise<s
 
 before(async () => {
   state.apply(parseRecord('{"type": "attached_probes", "data": {"probes": 8}}'), 1);
+  state.apply(parseRecord('{"type": "map", "data": {"@ticks": 1}}'), 1);
   state.apply(parseRecord('{"type": "map", "data": {"@inconsistent": {"tracepoint:net:netif_receive_skb_entry": 7}}}'), 1);
   base = await serve(createRegistries(state, health, { version: 't', bpftraceVersion: 'v0.17.0', kernel: 'k', gsoNamesSource: 'btf' }));
 });

@@ -13,7 +13,7 @@ const feed = (s: TracerState, lines: string[], now = 1_000_000) => lines.map((l)
 test('kernel maps become per-hook counters that survive a restart', () => {
   const s = new TracerState(plan(['netif_receive_skb_entry', 'net_dev_start_xmit']), GSO_TABLE_4_14, 8);
   assert.deepEqual(s.counters.series('inconsistent'), [['netif_receive_skb_entry', 0], ['net_dev_start_xmit', 0]]);
-  feed(s, ['{"type": "attached_probes", "data": {"probes": 8}}',
+  feed(s, ['{"type": "attached_probes", "data": {"probes": 8}}', '{"type": "map", "data": {"@ticks": 1}}',
     '{"type": "map", "data": {"@inconsistent": {"tracepoint:net:netif_receive_skb_entry": 1000}}}',
     '{"type": "map", "data": {"@tb_tokens": 5}}']);
   assert.equal(s.status.up, true);
@@ -67,12 +67,14 @@ test('a sampled event from a hook this plan does not have is unparsable, not an 
   assert.equal(s.events.list().length, 0);
 });
 
-test('the heartbeat map and attach mark the tracer as reporting', () => {
+test('attached at the first heartbeat after the announcement (bpftrace announces before it attaches); heartbeats mark it reporting', () => {
   const s = new TracerState(plan(['net_dev_start_xmit']), GSO_TABLE_4_14, 8);
   assert.equal(s.status.lastReportMs, 0);
-  feed(s, ['{"type": "attached_probes", "data": {"probes": 8}}'], 5000);
-  assert.equal(s.status.lastReportMs, 5000);
-  feed(s, ['{"type": "map", "data": {"@ticks": 3}}'], 6000);
+  assert.deepEqual(feed(s, ['{"type": "attached_probes", "data": {"probes": 8}}'], 5000), [{ kind: 'none' }]);
+  assert.equal(s.status.up, false, 'announced, still attaching');
+  assert.deepEqual(feed(s, ['{"type": "map", "data": {"@ticks": 1}}'], 5500), [{ kind: 'attached', probes: 8 }]);
+  assert.equal(s.status.up, true);
+  assert.deepEqual(feed(s, ['{"type": "map", "data": {"@ticks": 3}}'], 6000), [{ kind: 'none' }]);
   assert.equal(s.status.lastReportMs, 6000);
   feed(s, ['{"type": "map", "data": {"@inconsistent": {}}}', 'garbage'], 9000);
   assert.equal(s.status.lastReportMs, 6000, 'only the heartbeat counts as reporting');

@@ -53,11 +53,13 @@ export class TracerState {
   apply(record: BpftraceRecord, nowMs: number): Applied {
     switch (record.type) {
       case 'attached_probes':
-        this.status.attached(record.probes, nowMs);
-        return { kind: 'attached', probes: record.probes };
+        this.status.announced(record.probes, nowMs);
+        return { kind: 'none' };
       case 'map': {
         const name = record.name.replace(/^@/, '');
-        if (name === HEARTBEAT_MAP) { this.status.heartbeat(nowMs); return { kind: 'none' }; }
+        if (name === HEARTBEAT_MAP) {
+          return this.status.heartbeat(nowMs) ? { kind: 'attached', probes: this.status.attachedProbes } : { kind: 'none' };
+        }
         if (!this.mode.counters.includes(name)) return { kind: 'none' };
         // only this plan's hooks become labels: a key the program cannot print is not a new series
         const rejected = [...record.rejected];

@@ -14,8 +14,8 @@ import { assertNoCounterDecreased, childBpftrace, inconsistentCounted, sleep, st
 import { cleanup, inject, tapHost } from '../helpers/net.js';
 
 const FAULTY = fileURLToPath(new URL('../../../test/helpers/faulty_bpftrace.py', import.meta.url));
-/** src/bpftrace/watchdog.ts at --print.interval=1: 5 s, checked each second */
-const STALL_BOUND_MS = 5000 + 1000 + 1000;
+/** src/bpftrace/watchdog.ts at --print.interval=1: 10 s (its floor), checked each second */
+const STALL_BOUND_MS = 10_000 + 1000 + 1000; // staleAfterMs(1), a check interval, a scrape
 
 /** Polls the agent in the background: every counter stays monotonic; records readiness. */
 function watchAgent(agent: Agent) {

@@ -4,7 +4,7 @@ as the file named by FLX_FAULT_FILE says, read at each start of a program:
 
   none      the real bpftrace (exec'd: same pid, same output)
   exit      exits 1 at once, as a bpftrace that cannot start
-  garbage   says its probes are attached, then prints only garbage, forever
+  garbage   says its probes are attached, one heartbeat, then only garbage, forever
   flood     the real bpftrace, with junk lines (FLX_FLOOD_PER_S a second) mixed
             into its output: non-JSON, unknown records, maps with bad values,
             forged sampled events
@@ -58,6 +58,7 @@ def main():
     lock = threading.Lock()
     if what == "garbage":
         print('{"type": "attached_probes", "data": {"probes": 8}}', flush=True)
+        print('{"type": "map", "data": {"@ticks": 1}}', flush=True)  # attached and reporting, once
         while True:
             out.write(random.choice(JUNK) + "\n")
             out.flush()
