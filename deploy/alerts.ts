@@ -2,7 +2,7 @@
 // plain Prometheus rule file (and the Kubernetes PrometheusRule); a test fails
 // when a committed file differs from what this produces. What pages is
 // src/state/danger.ts: INCONSISTENT at a crash point, OVERRUN anywhere.
-import { CRASH_POINT_HOOKS } from '../src/state/danger.js';
+import { CRASH_POINT_HOOKS, LIST_CRASH_POINT_HOOKS } from '../src/state/danger.js';
 
 export interface AlertSettings {
   /** label matchers selecting the exporter's scrape job */
@@ -33,6 +33,7 @@ export interface RuleGroup { name: string; rules: Rule[] }
 export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
   const sel = (metric: string, more = '') => `${metric}{${s.jobSelector}${more ? `,${more}` : ''}}`;
   const atCrashPoint = `hook=~"${CRASH_POINT_HOOKS.join('|')}"`;
+  const atListCrashPoint = `hook=~"${LIST_CRASH_POINT_HOOKS.join('|')}"`, notAtListCrashPoint = `hook!~"${LIST_CRASH_POINT_HOOKS.join('|')}"`;
   const rule = (alert: string, severity: string, expr: string, forDuration: string | undefined, summary: string, description: string): Rule => ({
     alert, expr, ...(forDuration ? { for: forDuration } : {}),
     labels: { severity },
@@ -49,6 +50,9 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
         rule('FragListOverrunSkb', s.pageSeverity, `increase(${sel('frag_list_overrun_total')}[10m]) > 0`, undefined,
           'OVERRUN skbs on {{ $labels.instance }} at {{ $labels.hook }}: skb_segment would crash on them',
           'About {{ $value | humanize }} skbs claimed more paged data (data_len) than their frags and frag_list hold, at hook {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes. skb_segment dereferences a NULL frag_list on such an skb.'),
+        rule('FragListFraglistWithoutListSkb', s.pageSeverity, `increase(${sel('frag_list_fraglist_without_list_total', atListCrashPoint)}[10m]) > 0`, undefined,
+          'FRAGLIST skb without a frag_list at {{ $labels.hook }} on {{ $labels.instance }}',
+          'About {{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list reached {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes: list segmentation dereferences the missing list; kernels without the 2024 fraglist fixes crash here.'),
       ],
     },
     {
@@ -69,6 +73,9 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
           + ` and on (job, instance) ${sel('frag_list_tracer_up')} == 1`, '15m',
           'Hook {{ $labels.hook }} is not attached on {{ $labels.instance }}',
           'The tracer on {{ $labels.instance }} runs in {{ $labels.mode }} mode without hook {{ $labels.hook }}, which this kernel has: skbs passing there are not counted.'),
+        rule('FragListFraglistWithoutListSeen', s.warningSeverity, `increase(${sel('frag_list_fraglist_without_list_total', notAtListCrashPoint)}[10m]) > 0`, undefined,
+          'FRAGLIST skbs without a frag_list at {{ $labels.hook }} on {{ $labels.instance }}',
+          'About {{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list were seen at {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes (typically a BPF program pulling all data of a fraglist-GRO skb). Harmless on this kernel unless list segmentation gets them; kernels without the 2024 fraglist fixes crash on them.'),
         rule('FragListEventsLost', s.warningSeverity, `increase(${sel('frag_list_events_lost_total')}[10m]) > 0`, undefined,
           'Sampled events are being lost on {{ $labels.instance }}',
           'bpftrace reported about {{ $value | humanize }} lost events on {{ $labels.instance }} in 10 minutes. Counters stay exact; sampled event details are missing.'),

@@ -5,7 +5,7 @@ import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
-import { CRASH_POINT_HOOKS } from '../src/state/danger.js';
+import { CRASH_POINT_HOOKS, LIST_CRASH_POINT_HOOKS } from '../src/state/danger.js';
 
 const DS = { type: 'prometheus', uid: '$datasource' };
 /** every selector carries these, as the dashboard linter wants */
@@ -26,6 +26,20 @@ export interface DashboardSpec { uid: string; title: string; description: string
 /** INCONSISTENT pages only at a crash point (src/state/danger.ts); elsewhere it is graphed */
 const CRASH = `hook=~"${CRASH_POINT_HOOKS.join('|')}"`, NOT_CRASH = `hook!~"${CRASH_POINT_HOOKS.join('|')}"`;
 const rate = (m: string, by: string, more = '') => `sum by (${by}) (rate(${m}{${F}${more ? `,${more}` : ''}}[$__rate_interval]))`;
+
+/** The split both dashboards show: INCONSISTENT pages only at the crash point; elsewhere it is a baseline. */
+const INCONSISTENT_PANELS: PanelSpec[] = [
+  { title: 'INCONSISTENT at skb_segment per second (pages)', kind: 'timeseries', unit: 'ops', expectsData: false, width: 12,
+    description: 'GSO skbs with a NULL frag_list, no frags and no paged data reaching skb_segment, by host.',
+    targets: [{ expr: rate('frag_list_inconsistent_total', 'instance, hook', CRASH), legend: '{{instance}} {{hook}}' }] },
+  { title: 'INCONSISTENT at receive hooks and writers per second (no page)', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
+    description: 'The same state where it is legal: linear GSO skbs from virtio NICs (a virtio host shows a few per MB downloaded at napi_gro_receive) and after a linearize. A baseline; a change of it on hosts that run BPF encapsulation is worth a look.',
+    targets: [{ expr: rate('frag_list_inconsistent_total', 'instance, hook', NOT_CRASH), legend: '{{instance}} {{hook}}' }] },
+];
+
+const FRAGLIST_PANEL: PanelSpec = { title: 'FRAGLIST without a list per second, by host and hook', kind: 'timeseries', unit: 'ops', expectsData: false, width: 12,
+  description: `SKB_GSO_FRAGLIST with a NULL frag_list. At ${LIST_CRASH_POINT_HOOKS.join(' / ')} it pages (kernels without the 2024 fraglist fixes crash there); elsewhere (a pulling BPF helper's return) it warns.`,
+  targets: [{ expr: rate('frag_list_fraglist_without_list_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] };
 
 const FLEET: DashboardSpec = {
   uid: 'fraglist-fleet', title: 'frag_list / Fleet overview',
@@ -52,15 +66,11 @@ const FLEET: DashboardSpec = {
         targets: [{ expr: `count(frag_list_build_info{${F}} unless on (job, instance) frag_list_probe_attached{${F},${CRASH}} == 1) or vector(0)`, instant: true }] },
     ] },
     { title: 'Over time', panels: [
-      { title: 'INCONSISTENT at skb_segment per second (pages)', kind: 'timeseries', unit: 'ops', expectsData: false, width: 12,
-        description: 'GSO skbs with a NULL frag_list, no frags and no paged data reaching skb_segment, by host.',
-        targets: [{ expr: rate('frag_list_inconsistent_total', 'instance, hook', CRASH), legend: '{{instance}} {{hook}}' }] },
-      { title: 'INCONSISTENT at receive hooks and writers per second (no page)', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
-        description: 'The same state where it is legal: linear GSO skbs from virtio NICs (a virtio host shows a few per MB downloaded at napi_gro_receive) and after a linearize. A baseline; a change of it on hosts that run BPF encapsulation is worth a look.',
-        targets: [{ expr: rate('frag_list_inconsistent_total', 'instance, hook', NOT_CRASH), legend: '{{instance}} {{hook}}' }] },
+      ...INCONSISTENT_PANELS,
       { title: 'OVERRUN skbs per second, by host and hook', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
         description: 'skbs whose data_len exceeds their frags plus frag_list.',
         targets: [{ expr: rate('frag_list_overrun_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
+      FRAGLIST_PANEL,
       { title: 'Top hosts by INCONSISTENT skbs', kind: 'table', unit: 'none', expectsData: true, width: 12,
         description: 'INCONSISTENT skbs per host and hook over the selected range (only skb_segment pages).',
         targets: [{ expr: `topk(10, sum by (instance, hook) (increase(frag_list_inconsistent_total{${F}}[$__range])))`, instant: true }] },
@@ -88,14 +98,10 @@ const HOST: DashboardSpec = {
   description: 'Every counter of one host (choose it in the instance variable), per hook, with the tracer\'s attach status and restarts.',
   rows: [
     { title: 'Predicates', panels: [
-      { title: 'INCONSISTENT at skb_segment per second (pages)', kind: 'timeseries', unit: 'ops', expectsData: false, width: 12,
-        description: 'The crash state at the crash point. Empty in tracepoint mode, which cannot see skb_segment.',
-        targets: [{ expr: rate('frag_list_inconsistent_total', 'instance, hook', CRASH), legend: '{{instance}} {{hook}}' }] },
-      { title: 'INCONSISTENT at receive hooks and writers per second (no page)', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
-        description: 'Linear GSO skbs where they are legal (virtio receive, after a linearize), by hook: a baseline, not a fault.',
-        targets: [{ expr: rate('frag_list_inconsistent_total', 'instance, hook', NOT_CRASH), legend: '{{instance}} {{hook}}' }] },
+      ...INCONSISTENT_PANELS,
       { title: 'OVERRUN skbs per second', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12, description: 'By hook.',
         targets: [{ expr: rate('frag_list_overrun_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
+      FRAGLIST_PANEL,
       { title: 'OVERRUN checks not finished', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
         description: 'skbs with more frags, or a longer frag_list, than the probe walks.',
         targets: [{ expr: rate('frag_list_overrun_unverified_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },

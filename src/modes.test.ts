@@ -10,12 +10,13 @@ test('hook names: tracepoint probes lose their prefix', () => {
 test('every id a kernel-function program prints for a hook reads back as that hook\'s labels', () => {
   for (const mode of ['kprobe', 'fentry'] as const) {
     const text = kernelFunctionProgram(mode);
-    for (const h of FUNCTION_HOOKS) {
-      // the hook's own block: a writer's entry, or skb_segment's
-      const block = new RegExp(`^(?:kprobe|kfunc):${h.fn}\\n\\{\\n([\\s\\S]*?)^\\}`, 'm').exec(text)?.[1] ?? '';
-      const ids = (/^\s*\$hook = ([^;]+);/m.exec(block)?.[1] ?? '').split(/[?:]/).map((x) => x.trim()).filter((x) => /^\d+$/.test(x));
+    for (const fn of new Set(FUNCTION_HOOKS.map((h) => h.fn))) {
+      // the function's own entry blocks: a writer's entry, a segmenter's (skb_segment_list is both)
+      const blocks = [...text.matchAll(new RegExp(`^(?:kprobe|kfunc):${fn}\\n\\{\\n([\\s\\S]*?)^\\}`, 'gm'))].map((m) => m[1]);
+      const ids = blocks.flatMap((b) => (/^\s*\$hook = ([^;]+);/m.exec(b)?.[1] ?? '').split(/[?:]/).map((x) => x.trim()).filter((x) => /^\d+$/.test(x)));
       const labels = new Set(ids.map((n) => hookName(MODES[mode], n)));
-      assert.deepEqual([...labels].sort(), [...h.labels].sort(), `${mode} ${h.fn}: printed ids ${ids.join(',')}`);
+      const want = FUNCTION_HOOKS.filter((h) => h.fn === fn).flatMap((h) => h.labels);
+      assert.deepEqual([...labels].sort(), want.sort(), `${mode} ${fn}: printed ids ${ids.join(',')}`);
     }
   }
 });
@@ -34,15 +35,18 @@ test('tracepoint hooks follow what the kernel has', () => {
 test('a kernel without skb_gro_receive_list/skb_segment_list (before 5.6): those hooks are left out and reported', () => {
   const present = (name: string) => ({ name, inKallsyms: true, traceable: true });
   const plan = kernelFunctionPlan('kprobe', [present('skb_gro_receive'), present('__pskb_pull_tail'), present('pskb_expand_head'),
-    present('___pskb_trim'), present('skb_segment'), { name: 'bpf_skb_adjust_room', inKallsyms: true, traceable: false }]);
-  assert.deepEqual(plan.hooks, ['skb_gro_receive', '__skb_linearize', '__pskb_pull_tail', 'pskb_expand_head', '___pskb_trim', 'skb_segment']);
-  assert.deepEqual(plan.unattached.map((u) => u.hook), ['skb_gro_receive_list', 'skb_segment_list', 'bpf_skb_adjust_room']);
+    present('___pskb_trim'), present('skb_segment'), { name: 'bpf_skb_adjust_room', inKallsyms: true, traceable: false },
+    present('bpf_skb_pull_data'), present('bpf_skb_change_proto')]);
+  assert.deepEqual(plan.hooks, ['skb_gro_receive', '__skb_linearize', '__pskb_pull_tail', 'pskb_expand_head', '___pskb_trim', 'skb_segment',
+    'bpf_skb_pull_data', 'bpf_skb_change_proto']);
+  assert.deepEqual(plan.unattached.map((u) => u.hook), ['skb_gro_receive_list', 'skb_segment_list', 'bpf_skb_adjust_room', 'skb_segment_list_entry']);
   assert.match(plan.unattached[2].why, /not traceable/);
   // absent functions are nothing to attach; a notrace function is one the kernel has and we cannot see (the alert's case)
-  assert.deepEqual(plan.unattached.map((u) => u.inKernel), [false, false, true]);
+  assert.deepEqual(plan.unattached.map((u) => u.inKernel), [false, false, true, false]);
   const text = 'text' in plan.program ? plan.program.text : '';
   assert.doesNotMatch(text, /kprobe:skb_gro_receive_list|kprobe:skb_segment_list|kprobe:bpf_skb_adjust_room/);
   assert.match(text, /^kprobe:skb_gro_receive$/m);
-  assert.match(text, /^kretprobe:___pskb_trim$/m);
+  assert.match(text, /^kretprobe:___pskb_trim,$/m);
+  assert.match(text, /^kretprobe:bpf_skb_change_proto$/m, "the last writer closes the shared return block's list");
   assert.match(text, /^interval:s:\$1$/m);
 });

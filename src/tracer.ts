@@ -6,6 +6,7 @@ import { bpftraceArgs, type KernelFilters } from './bpftrace/args.js';
 import { parseRecord } from './bpftrace/records.js';
 import { Supervisor } from './bpftrace/supervisor.js';
 import { ATTACH_TIMEOUT_MS } from './bpftrace/watchdog.js';
+import { gsoMask } from './kernel/gso.js';
 import { inspectHost, type HostFacts } from './kernel/host.js';
 import type { ModeName, ModePlan } from './modes.js';
 import { assess, type Verdict } from './preflight.js';
@@ -52,6 +53,7 @@ export async function startTracer(req: TracerRequest, handlers: TracerHandlers):
   for (const [i, plan] of verdict.plans.entries()) {
     const argsFor = (filters: KernelFilters) => bpftraceArgs({
       program: plan.program, printIntervalSeconds: req.printIntervalSeconds, sampleRatePerSecond: req.sampleRatePerSecond, layout, filters,
+      fraglistGsoMask: gsoMask(facts.gsoNames, 'FRAGLIST'),
     });
     const args = argsFor(req.filters);
     const state = new TracerState(plan, facts.gsoNames, req.eventsCapacity);

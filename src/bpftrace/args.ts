@@ -23,6 +23,8 @@ export interface TracerArgs {
   sampleRatePerSecond: number;
   layout: FragLayout;
   filters: KernelFilters;
+  /** SKB_GSO_FRAGLIST on this kernel (src/kernel/gso.ts gsoMask), 0 where it has none */
+  fraglistGsoMask: number;
 }
 
 const FILTER = { gsoOnly: 1, src4: 2, dst4: 4, src6: 8, dst6: 16, ifindex: 32 } as const;
@@ -43,6 +45,7 @@ export function bpftraceArgs(a: TracerArgs): string[] {
     a.printIntervalSeconds, a.sampleRatePerSecond,
     a.layout.fragsOffset, a.layout.fragStride, a.layout.fragLenOffset,
     bits, f.interfaceId?.ifindex ?? 0, v4(src), v4(dst), ...v6(src), ...v6(dst), f.interfaceId?.netnsInode ?? 0,
+    a.fraglistGsoMask,
   ];
   const program = 'path' in a.program ? [a.program.path] : ['-e', a.program.text];
   return ['-f', 'json', ...program, ...positional.map(String)];

@@ -160,3 +160,11 @@ test('other printf text is rejected with a reason', () => {
     assert.match(!r.ok ? r.reason : '', reason, t);
   }
 });
+
+test('FRAGLIST without a list: kind 8, and crit bit 4 on any kind', () => {
+  const e = ok(printed({ ...BASE, kind: 8, crit: 5, gso_type: (1 << 17) | (1 << 18), data_len: 0 }, 'pr0', ['bpf_skb_pull_data+5'], 'ksoftirqd/0'));
+  assert.equal(e.kind, 'fraglist_nolist');
+  assert.deepEqual([e.inconsistent, e.overrun, e.fraglist_nolist], [true, false, true]);
+  assert.equal(ok(printed({ ...BASE, crit: 4 }, 'pr0', [], 'x')).fraglist_nolist, true);
+  assert.equal(ok(printed(BASE, 'pr0', [], 'x')).fraglist_nolist, false);
+});

@@ -11,9 +11,10 @@ const NUMERIC = ['ifindex', 'len', 'data_len', 'nr_frags', 'gso_size', 'gso_segs
 
 export interface SampledEvent {
   kind: EventKind;
-  /** the skb is also in the INCONSISTENT / OVERRUN state */
+  /** the skb is also in the INCONSISTENT / OVERRUN / FRAGLIST-without-list state */
   inconsistent: boolean;
   overrun: boolean;
+  fraglist_nolist: boolean;
   /** the hook as the program printed it: a tracepoint's probe name, or a kernel-function hook id */
   hookKey: string;
   dev: string;
@@ -85,7 +86,7 @@ export function parseSampledEvent(text: string): ParsedEvent {
   return {
     ok: true,
     event: {
-      kind, hookKey: f.get('hook')!, inconsistent: (crit & 1) !== 0, overrun: (crit & 2) !== 0,
+      kind, hookKey: f.get('hook')!, inconsistent: (crit & 1) !== 0, overrun: (crit & 2) !== 0, fraglist_nolist: (crit & 4) !== 0,
       dev, skb: f.get('skb')!, shinfo: f.get('shinfo')!, frag_list_before: f.get('before')!, frag_list: f.get('after')!,
       gso_size_before: Number(gsoBefore >> 32n), gso_type_before: Number(gsoBefore & 0xffffffffn),
       l3, ...(l3 === 'other' ? {} : { src: address(l3, f.get('a')!), dst: address(l3, f.get('b')!) }),

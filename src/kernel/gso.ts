@@ -51,3 +51,9 @@ export function decodeGsoType(value: number, names: GsoTable): string {
   if (unknown) parts.push(`0x${(unknown >>> 0).toString(16)}`);
   return parts.join('|');
 }
+
+/** The mask of one GSO bit by name (FRAGLIST -> 1 << 18), 0 when this kernel has no such bit. */
+export function gsoMask(names: GsoTable, name: string): number {
+  for (const [bit, n] of names) if (n === name) return 2 ** bit;
+  return 0;
+}

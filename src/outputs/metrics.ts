@@ -16,6 +16,7 @@ export interface BuildInfo { version: string; bpftraceVersion: string; kernel: s
 const HOOK_COUNTERS: Record<string, [counter: string, help: string]> = {
   inconsistent: ['frag_list_inconsistent_total', 'GSO skbs in the seed\'s INCONSISTENT state: frag_list NULL, gso_size > 0, nr_frags 0, data_len 0.'],
   overrun: ['frag_list_overrun_total', 'skbs claiming more paged bytes than their frags and frag_list hold (data_len > sum): what crashes skb_segment.'],
+  fraglist_nolist: ['frag_list_fraglist_without_list_total', 'skbs whose gso_type has SKB_GSO_FRAGLIST while frag_list is NULL: list segmentation dereferences the missing list.'],
   overrun_unverified: ['frag_list_overrun_unverified_total', 'skbs whose OVERRUN check could not finish (more than 17 frags or a frag_list longer than the bounded walk).'],
   inspected: ['frag_list_skbs_inspected_total', 'skbs evaluated at each hook (after filters).'],
   gso: ['frag_list_gso_skbs_total', 'Inspected skbs with gso_size > 0.'],

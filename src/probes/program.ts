@@ -7,7 +7,7 @@ import { eventPrintfFormat } from './event-line.js';
 export type ProgramMode = 'tracepoint' | 'kprobe' | 'fentry';
 
 /** Event kinds as the programs print them (src/bpftrace/sampled-event.ts reads them). */
-export const KIND = { inconsistent: 1, overrun: 2, create: 3, clear: 4, modify: 5, access: 6, gso_change: 7 } as const;
+export const KIND = { inconsistent: 1, overrun: 2, create: 3, clear: 4, modify: 5, access: 6, gso_change: 7, fraglist_nolist: 8 } as const;
 
 /** A kernel function hook of the kprobe and fentry modes. */
 export interface FunctionHook {
@@ -15,7 +15,7 @@ export interface FunctionHook {
   fn: string;
   /** the skb argument: index for kprobes, name for fentry */
   skbArg: [index: number, name: string];
-  /** 'writer': transitions between entry and return; 'segment': state at entry */
+  /** 'writer': transitions between entry and return; 'segment': state at entry (where GSO works on the skb) */
   role: 'writer' | 'segment';
   /** hook labels this function reports under (id = position in HOOK_LABELS) */
   labels: string[];
@@ -29,6 +29,7 @@ export interface FunctionHook {
 export const HOOK_LABELS = [
   'skb_gro_receive', 'skb_gro_receive_list', 'skb_segment_list', '__skb_linearize', '__pskb_pull_tail',
   'pskb_expand_head', '___pskb_trim', 'skb_segment', 'bpf_skb_adjust_room',
+  'bpf_skb_pull_data', 'bpf_skb_change_proto', 'skb_segment_list_entry',
 ] as const;
 const id = (label: (typeof HOOK_LABELS)[number]) => HOOK_LABELS.indexOf(label);
 
@@ -41,6 +42,12 @@ export const FUNCTION_HOOKS: readonly FunctionHook[] = [
   { fn: '___pskb_trim', skbArg: [0, 'skb'], role: 'writer', labels: ['___pskb_trim'] },
   { fn: 'skb_segment', skbArg: [0, 'head_skb'], role: 'segment', labels: ['skb_segment'] },
   { fn: 'bpf_skb_adjust_room', skbArg: [0, 'skb'], role: 'writer', labels: ['bpf_skb_adjust_room'] },
+  // BPF helpers that rewrite skbs for NAT and load balancers: a full pull of a fraglist-GRO skb leaves FRAGLIST without a list
+  { fn: 'bpf_skb_pull_data', skbArg: [0, 'skb'], role: 'writer', labels: ['bpf_skb_pull_data'] },
+  { fn: 'bpf_skb_change_proto', skbArg: [0, 'skb'], role: 'writer', labels: ['bpf_skb_change_proto'] },
+  // list segmentation: every UDP and TCP fraglist path enters it, and kernels without the 2024 fixes
+  // crash right after it returns one segment for FRAGLIST without a list (__udp_gso_segment_list's csum walk)
+  { fn: 'skb_segment_list', skbArg: [0, 'skb'], role: 'segment', labels: ['skb_segment_list_entry'] },
 ];
 
 const HEADER = (mode: ProgramMode) => `/*
@@ -55,6 +62,7 @@ const HEADER = (mode: ProgramMode) => `/*
  *   $7  ifindex   $8 src4   $9 dst4   (addresses as the u32 read from memory)
  *   $10..$13 src6 words   $14..$17 dst6 words
  *   $18 inode of the network namespace $7 belongs to (ifindex is per namespace)
+ *   $19 SKB_GSO_FRAGLIST of this kernel (from BTF; 0 where it has none)
  *
  * Counting is exact (per-CPU count() maps printed every $1 seconds, with a
  * heartbeat map the agent's watchdog waits for). ${mode === 'tracepoint'
@@ -69,7 +77,8 @@ const HEADER = (mode: ProgramMode) => `/*
  *
  * INCONSISTENT is the original watcher's predicate, on GSO skbs (gso_size > 0):
  * it evaluated it at skb_segment, which only GSO skbs reach; non-GSO TCP skbs
- * carry gso_type with gso_size 0 and are not inconsistent.
+ * carry gso_type with gso_size 0 and are not inconsistent. FRAGLIST_NOLIST is
+ * SKB_GSO_FRAGLIST with a NULL frag_list: list segmentation dereferences it.
  */
 `;
 
@@ -114,12 +123,16 @@ const SITE_STATE = `
   }
 `;
 
-/** The two predicates; sets $crit bits (1 INCONSISTENT, 2 OVERRUN) and counts them. */
+/** The predicates; sets $crit bits (1 INCONSISTENT, 2 OVERRUN, 4 FRAGLIST_NOLIST) and counts them. */
 const PREDICATES = `
     $crit = 0;
     if ($gso_size > 0 && $fl == 0 && ($gso_size > 0 || $gso_type != 0) && $nr == 0 && $data_len == 0) {
       @inconsistent[$hook] = count();
       $crit = 1;
+    }
+    if (($gso_type & (uint64)$19) != 0 && $fl == 0) {
+      @fraglist_nolist[$hook] = count();
+      $crit = $crit | 4;
     }
     /* OVERRUN: data_len > sum(frag sizes) + sum(frag_list member lengths). */
     if ($data_len > 0) {
@@ -148,10 +161,16 @@ const PREDICATES = `
     }
 `;
 
+/** The event of a state predicate: the most severe of the $crit bits (OVERRUN, then FRAGLIST_NOLIST, then INCONSISTENT). */
+const CRIT_KIND = `    if ($crit & 1) { $kind = ${KIND.inconsistent}; }
+    if ($crit & 4) { $kind = ${KIND.fraglist_nolist}; }
+    if ($crit & 2) { $kind = ${KIND.overrun}; }
+`;
+
 /** Samples the event $kind (token bucket per class) and prints it. */
 const sample = (hookFormat: '%s' | '%d') => `
     if ($kind != 0) {
-      $class = ($kind == ${KIND.inconsistent} || $kind == ${KIND.overrun} || $kind == ${KIND.clear} || $crit != 0) ? 0 : 1;
+      $class = ($kind == ${KIND.clear} || $crit != 0) ? 0 : 1;
       /* token bucket in units of 1e-9 token; refill $2 tokens/s, burst $2 */
       $rate = (uint64)$2;
       $now = nsecs;
@@ -202,7 +221,7 @@ const site = (eventLogic: string, hookFormat: '%s' | '%d' = '%d') => `${SITE_STA
     if ($fl != 0) { @with_frag_list[$hook] = count(); }
 ${PREDICATES}${eventLogic}${sample(hookFormat)}  }`;
 
-const STATE_COUNTERS = ['inspected', 'filtered', 'gso', 'with_frag_list', 'inconsistent', 'overrun', 'overrun_unverified', 'sampled', 'suppressed'];
+const STATE_COUNTERS = ['inspected', 'filtered', 'gso', 'with_frag_list', 'inconsistent', 'overrun', 'overrun_unverified', 'fraglist_nolist', 'sampled', 'suppressed'];
 /** The counter maps each mode keeps (src/state reads them by these names). */
 export const COUNTER_MAPS: Record<ProgramMode, readonly string[]> = {
   tracepoint: STATE_COUNTERS,
@@ -243,9 +262,7 @@ tracepoint:net:net_dev_start_xmit
   $gso_before = (uint64)0;
 ${site(`
     $kind = 0;
-    if ($crit & 2) { $kind = ${KIND.overrun}; }
-    if ($crit & 1) { $kind = ${KIND.inconsistent}; }
-`, '%s')}
+${CRIT_KIND}`, '%s')}
 }
 ${printAndEnd('tracepoint', ['tb_tokens', 'tb_last'])}`;
 }
@@ -263,10 +280,10 @@ export function kernelFunctionProgram(mode: 'kprobe' | 'fentry', present: (fn: s
   const arg = (h: FunctionHook) => (mode === 'kprobe' ? `arg${h.skbArg[0]}` : `args->${h.skbArg[1]}`);
   const hooks = FUNCTION_HOOKS.filter((h) => present(h.fn));
   const writers = hooks.filter((h) => h.role === 'writer');
-  const segment = hooks.find((h) => h.role === 'segment');
+  const segments = hooks.filter((h) => h.role === 'segment');
   return `${HEADER(mode)}
 /* Hook labels are printed as numbers: ${HOOK_LABELS.map((l, i) => `${i} ${l}`).join(', ')}. */
-${writers.map((h) => writerEntry(h, entry, arg(h), mode)).join('')}${writers.length ? writersReturn(writers, ret) : ''}${segment ? segmentHook(segment, entry, arg(segment)) : ''}
+${writers.map((h) => writerEntry(h, entry, arg(h), mode)).join('')}${writers.length ? writersReturn(writers, ret) : ''}${segments.map((h) => segmentHook(h, entry, arg(h))).join('')}
 ${printAndEnd(mode, ['tb_tokens', 'tb_last', 'depth', 'frame'])}`;
 }
 
@@ -319,29 +336,27 @@ ${site(`
     if ($before != 0 && $fl == 0) { @clear[$hook] = count(); $kind = ${KIND.clear}; }
     /* a different list, or the same list grown (GRO appends to its tail) */
     if ($before != 0 && $fl != 0 && ($before != $fl || $dl_before != $data_len)) { @modify[$hook] = count(); $kind = ${KIND.modify}; }
-    if ($kind == 0 && ($crit & 2)) { $kind = ${KIND.overrun}; }
-    if ($kind == 0 && ($crit & 1)) { $kind = ${KIND.inconsistent}; }
+    if ($kind == 0) {
+${CRIT_KIND}    }
 `)}
 }
 `;
 }
 
-/** skb_segment: the state GSO segmentation is about to work on. */
+/** skb_segment and the list segmenters: the state GSO segmentation is about to work on. */
 function segmentHook(h: FunctionHook, entry: string, skbArg: string): string {
+  const label = h.labels[0] as (typeof HOOK_LABELS)[number];
   return `
-/* skb_segment, at entry: the skb GSO is about to segment. */
+/* ${h.fn}, at entry: the skb GSO is about to segment. */
 ${entry}:${h.fn}
 {
-  $hook = ${id('skb_segment')};
+  $hook = ${id(label)};
   $skb = (struct sk_buff *)${skbArg};
   $before = (uint64)0;
   $gso_before = (uint64)0;
 ${site(`
     $kind = 0;
-    if ($fl == 0) { @access[$hook] = count(); $kind = ${KIND.access}; }
-    if ($crit & 2) { $kind = ${KIND.overrun}; }
-    if ($crit & 1) { $kind = ${KIND.inconsistent}; }
-    $before = $fl;
+${label === 'skb_segment' ? `    if ($fl == 0) { @access[$hook] = count(); $kind = ${KIND.access}; }\n` : ''}${CRIT_KIND}    $before = $fl;
 `)}
 }
 `;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { danger } from './danger.js';
 
-const seen = (kind: string, hook: string, inconsistent = false, overrun = false) => danger({ kind, hook, inconsistent, overrun }).level;
+const seen = (kind: string, hook: string, inconsistent = false, overrun = false, fraglist_nolist = false) => danger({ kind, hook, inconsistent, overrun, fraglist_nolist }).level;
 
 test('INCONSISTENT is critical at skb_segment only; at receive hooks and writers it is a warning', () => {
   assert.equal(seen('inconsistent', 'skb_segment', true), 'critical');
@@ -20,6 +20,14 @@ test('OVERRUN is critical wherever it is seen', () => {
 });
 
 test('ordinary transitions are not dangerous; the reason is given when they are', () => {
-  assert.deepEqual(danger({ kind: 'create', hook: 'skb_gro_receive', inconsistent: false, overrun: false }), { level: 'none', why: '' });
-  assert.match(danger({ kind: 'inconsistent', hook: 'napi_gro_receive_entry', inconsistent: true, overrun: false }).why, /not at a crash point/);
+  assert.deepEqual(danger({ kind: 'create', hook: 'skb_gro_receive', inconsistent: false, overrun: false, fraglist_nolist: false }), { level: 'none', why: '' });
+  assert.match(danger({ kind: 'inconsistent', hook: 'napi_gro_receive_entry', inconsistent: true, overrun: false, fraglist_nolist: false }).why, /not at a crash point/);
+});
+
+test('FRAGLIST without a list pages at the entry of list segmentation; elsewhere it warns, unless the skb is dangerous there for another reason', () => {
+  assert.equal(seen('fraglist_nolist', 'skb_segment_list_entry', true, false, true), 'critical');
+  assert.equal(seen('clear', 'bpf_skb_pull_data', true, false, true), 'warning', 'the pull that makes it: a warning with its culprit');
+  // a fixed kernel routes the pulled skb to skb_segment: INCONSISTENT there pages
+  assert.equal(seen('fraglist_nolist', 'skb_segment', true, false, true), 'critical');
+  assert.match(danger({ kind: 'fraglist_nolist', hook: 'skb_segment', inconsistent: true, overrun: false, fraglist_nolist: true }).why, /INCONSISTENT at skb_segment/);
 });

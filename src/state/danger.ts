@@ -4,10 +4,15 @@
 // receive (virtio_net delivers linear GSO skbs on every download) and after
 // every linearize; it crashes only where skb_segment runs on it. OVERRUN
 // (data_len beyond frags and frag_list) is what skb_segment dereferences NULL
-// on, wherever it is seen.
+// on, wherever it is seen. SKB_GSO_FRAGLIST with a NULL frag_list crashes list
+// segmentation on kernels without the 2024 fixes ("gso: fix udp/tcp fraglist
+// segmentation after pull from frag_list"): at its entry it pages; seen
+// elsewhere it warns (something on this host makes what crashes such kernels).
 
 /** The hooks where INCONSISTENT means "about to crash": the seed's crash point. */
 export const CRASH_POINT_HOOKS: readonly string[] = ['skb_segment'];
+/** Where FRAGLIST without a list is about to be dereferenced (entry of the list segmenters). */
+export const LIST_CRASH_POINT_HOOKS: readonly string[] = ['skb_segment_list_entry'];
 
 export type DangerLevel = 'critical' | 'warning' | 'none';
 
@@ -19,16 +24,24 @@ export interface Observation {
   /** the skb is in the INCONSISTENT state (whatever the event kind) */
   inconsistent: boolean;
   overrun: boolean;
+  fraglist_nolist: boolean;
 }
 
+/** The most severe of what the skb's state means at this hook. */
 export function danger(o: Observation): Danger {
+  const found: Danger[] = [];
   if (o.kind === 'overrun' || o.overrun) {
-    return { level: 'critical', why: 'data_len claims more than the frags and frag_list hold: skb_segment dereferences NULL on it' };
+    found.push({ level: 'critical', why: 'data_len claims more than the frags and frag_list hold: skb_segment dereferences NULL on it' });
+  }
+  if (o.kind === 'fraglist_nolist' || o.fraglist_nolist) {
+    found.push(LIST_CRASH_POINT_HOOKS.includes(o.hook)
+      ? { level: 'critical', why: `SKB_GSO_FRAGLIST with a NULL frag_list at ${o.hook}: list segmentation dereferences the missing list (kernels without the 2024 fraglist fixes crash)` }
+      : { level: 'warning', why: `SKB_GSO_FRAGLIST with a NULL frag_list at ${o.hook}: harmless on a fixed kernel, a crash on one without the 2024 fraglist fixes if it reaches list segmentation` });
   }
   if (o.kind === 'inconsistent' || o.inconsistent) {
-    return CRASH_POINT_HOOKS.includes(o.hook)
+    found.push(CRASH_POINT_HOOKS.includes(o.hook)
       ? { level: 'critical', why: `INCONSISTENT at ${o.hook}, the crash point of the skb_segment reports` }
-      : { level: 'warning', why: `INCONSISTENT at ${o.hook}, not at a crash point: a linear GSO skb is legal here (virtio NICs deliver them, linearizing makes them); it matters only if it reaches skb_segment` };
+      : { level: 'warning', why: `INCONSISTENT at ${o.hook}, not at a crash point: a linear GSO skb is legal here (virtio NICs deliver them, linearizing makes them); it matters only if it reaches skb_segment` });
   }
-  return { level: 'none', why: '' };
+  return found.find((d) => d.level === 'critical') ?? found[0] ?? { level: 'none', why: '' };
 }

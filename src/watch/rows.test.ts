@@ -5,7 +5,7 @@ import { Counters } from '../state/counters.js';
 import type { DecodedEvent } from '../state/decoded-event.js';
 
 const event: DecodedEvent = {
-  kind: 'inconsistent', inconsistent: true, overrun: false, hook: 'netif_receive_skb_entry', dev: 'tap0',
+  kind: 'inconsistent', inconsistent: true, overrun: false, fraglist_nolist: false, hook: 'netif_receive_skb_entry', dev: 'tap0',
   skb: '0xffff888abc123000', shinfo: '0xffff888102a0eec0', frag_list_before: '0x0', frag_list: '0x0', gso_size_before: 0, gso_type_before: 0,
   gso_type_before_names: 'NONE', ethertype: 0x0800, l3: 'ipv4', src: '198.18.0.2', dst: '198.18.0.1',
   comm: 'python3', ktime_ns: '1', time: new Date(2026, 10, 26, 14, 23, 45, 123).toISOString(), stack: ['netif_receive_skb+142', 'tun_get_user+3464'],

@@ -9,9 +9,10 @@ export interface RowStyle { verbose: boolean; stackTrace: boolean; color: boolea
 const RED = '\x1b[31;1m', YELLOW = '\x1b[33m', RESET = '\x1b[0m';
 const MARKER_COLORS: Record<string, string> = { '[CRITICAL]': RED, '[WARNING]': YELLOW, '[!!]': YELLOW };
 
-/** The guide's event names; OVERRUN and GSO_CHANGE are ours. */
+/** The guide's event names; OVERRUN, GSO_CHANGE and FRAGLIST_NOLIST are ours. */
 const EVENT_LABEL: Record<DecodedEvent['kind'], string> = {
   inconsistent: 'INCONSISTENT', overrun: 'OVERRUN', create: 'CREATE', clear: 'CLEAR', modify: 'MODIFY', access: 'ACCESS', gso_change: 'GSO_CHANGE',
+  fraglist_nolist: 'FRAGLIST_NOLIST',
 };
 
 export function header(s: RowStyle): string[] {
@@ -73,7 +74,7 @@ const hostPort = (addr: string | undefined, port: number, l3: string) => (l3 ===
 export function eventLines(e: DecodedEvent, s: RowStyle): string[] {
   const time = clock(new Date(e.time)).padEnd(19);
   const cpu = String(e.cpu).padEnd(4);
-  const event = EVENT_LABEL[e.kind].padEnd(13);
+  const event = `${EVENT_LABEL[e.kind]} `.padEnd(13); // FRAGLIST_NOLIST overflows the guide's column by a few
   const fn = e.hook.padEnd(s.functionWidth);
   const tail = [detail(e), ...markers(e)].filter(Boolean).join(' ');
   const lines: string[] = [];
@@ -121,6 +122,7 @@ export function statistics(x: StatisticsInput): string[] {
     `  ACCESS events:    ${value('access')}`,
     `  INCONSISTENT:     ${inconsistent}${inconsistentNote}`,
     `  OVERRUN:          ${overrun}${overrun > 0 ? '    <- data_len beyond the skb: skb_segment would crash' : ''}`,
+    ...(has('fraglist_nolist') ? [`  FRAGLIST_NOLIST:  ${c.sum('fraglist_nolist')}${c.sum('fraglist_nolist') > 0 ? '    <- FRAGLIST with a NULL frag_list: crashes list segmentation on kernels without the 2024 fixes' : ''}`] : []),
     ...(has('gso_change') ? [`  GSO changes:      ${c.sum('gso_change')}`] : []),
     `  Filtered out:     ${c.sum('filtered')}`,
     `Skbs inspected:     ${c.sum('inspected')} (GSO ${c.sum('gso')}, with frag_list ${c.sum('with_frag_list')})`,

@@ -33,7 +33,7 @@ for (const [name, program] of Object.entries(PROGRAMS)) {
     try {
       for (const [i, filters] of FILTERS.entries()) {
         const elf = join(dir, `${i}.o`);
-        const args = bpftraceArgs({ program, printIntervalSeconds: 1, sampleRatePerSecond: 10, layout, filters }).slice(2); // no -f json
+        const args = bpftraceArgs({ program, printIntervalSeconds: 1, sampleRatePerSecond: 10, layout, filters, fraglistGsoMask: 1 << 18 }).slice(2); // no -f json
         const r = await execa('bpftrace', ['--emit-elf', elf, ...args], { reject: false });
         assert.equal(r.exitCode, 0, `${JSON.stringify(filters)}: ${r.stderr.split('\n').filter((l) => /ERROR/.test(l)).join('\n')}`);
       }

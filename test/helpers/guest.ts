@@ -82,6 +82,8 @@ export interface ModeResult {
   events: Map<string, Array<Record<string, any>>>;
   exitCode?: number;
   udpSink?: string;
+  /** `tc filter show` of the pulling program, as the guest printed it */
+  tcFilter?: string;
   log: string[];
 }
 
@@ -107,6 +109,7 @@ export function parseSerial(serial: string): { kernel?: string; done: boolean; m
     } else if ((m = /^FLX-EVENTS (\S+) (\S+) (.*)$/.exec(line))) mode(m[1]).events.set(m[2], JSON.parse(m[3]).events);
     else if ((m = /^FLX-EXIT (\S+) (\d+)/.exec(line))) mode(m[1]).exitCode = Number(m[2]);
     else if ((m = /^FLX-UDP (\S+) (.*)$/.exec(line))) mode(m[1]).udpSink = m[2];
+    else if ((m = /^FLX-TC (\S+) (.*)$/.exec(line))) mode(m[1]).tcFilter = m[2];
     else if ((m = /^FLX-LOG (\S+) (.*)$/.exec(line))) mode(m[1]).log.push(m[2]);
   }
   return { kernel, done, modes };

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the initramfs of the real-kernel test guest from this host's own
 # binaries: busybox, bpftrace, node with the built agent, python3 for traffic,
-# ip, ethtool, setpriv, plus veth.ko and tun.ko from the guest kernel package.
+# ip, tc, ethtool, setpriv, the tc program pull_all.bpf.c (built here with
+# clang), plus veth, tun, sch_ingress and cls_bpf from the guest kernel package.
 #   build-initramfs.sh OUT.cpio KERNEL_ROOT REPO
 # KERNEL_ROOT is a `dpkg-deb -x` of a linux-image package; REPO has dist/ built.
 set -euo pipefail
@@ -27,6 +28,7 @@ copy_with_libs "$(readlink -f "$(command -v node)")" /usr/bin/node
 copy_with_libs /usr/bin/python3.11 /usr/bin/python3
 copy_with_libs /usr/sbin/ip /usr/sbin/ip
 copy_with_libs /usr/sbin/ethtool /usr/sbin/ethtool
+copy_with_libs /usr/sbin/tc /usr/sbin/tc
 copy_with_libs /usr/bin/setpriv /usr/bin/setpriv
 mkdir -p "$root/lib64" && cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
 # bpftrace's clang needs its builtin headers
@@ -36,7 +38,7 @@ tar -C / --exclude='python3.11/test' --exclude='python3.11/idlelib' --exclude='p
   -cf - usr/lib/python3.11 | tar -C "$root" -xf -
 
 # modules live in lib/ or usr/lib/ (trixie), plain or xz-compressed; busybox insmod wants them plain
-find "$kroot" -path '*/modules/*' \( -name 'veth.ko*' -o -name 'tun.ko*' \) | while read -r ko; do
+find "$kroot" -path '*/modules/*' \( -name 'veth.ko*' -o -name 'tun.ko*' -o -name 'sch_ingress.ko*' -o -name 'cls_bpf.ko*' \) | while read -r ko; do
   case "$ko" in
     *.xz) xz -dc "$ko" > "$root/lib/modules/$(basename "$ko" .xz)" ;;
     *.zst) zstd -qdc "$ko" > "$root/lib/modules/$(basename "$ko" .zst)" ;;
@@ -53,6 +55,7 @@ done
 mkdir -p "$root/app/test/helpers" "$root/app/test/realkernel"
 cp "$repo/test/helpers/tap_inject.py" "$root/app/test/helpers/"
 cp "$repo/test/realkernel/guest-scenario.sh" "$repo/test/realkernel/traffic.py" "$root/app/test/realkernel/"
+clang -O2 -g -target bpf -I/usr/include/"$(gcc -dumpmachine)" -c "$repo/test/realkernel/pull_all.bpf.c" -o "$root/app/test/realkernel/pull_all.bpf.o"
 cp "$repo/test/realkernel/guest-init.sh" "$root/init"
 chmod +x "$root/init"
 

@@ -76,7 +76,27 @@ $ip netns exec fa sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward; echo 0 > /proc/
 $ip netns exec fa $py test/helpers/tap_inject.py tap0 198.18.12.2 198.18.13.2 200
 settle; snap tap
 
+# 4. a tc program pulls all data of UDP fraglist-GRO skbs (bpf_skb_pull_data, as NAT does) on a
+#    router's rx-gro-list veth, which forwards them out a veth without tx-gso-list: software GSO
+#    of FRAGLIST without a list (fixed kernels route it to skb_segment; 5.10 crashes in list segmentation)
+$ip netns add pa; $ip netns add pr; $ip netns add pb
+$ip link add pa0 netns pa type veth peer name pr0 netns pr
+$ip link add pr1 netns pr type veth peer name pb0 netns pb
+$ip -n pa addr add 198.18.14.1/24 dev pa0; $ip -n pr addr add 198.18.14.2/24 dev pr0
+$ip -n pr addr add 198.18.15.1/24 dev pr1; $ip -n pb addr add 198.18.15.2/24 dev pb0
+for l in "pa pa0" "pr pr0" "pr pr1" "pb pb0"; do set -- $l; $ip -n $1 link set $2 up; done
+$ip -n pa route add 198.18.15.0/24 via 198.18.14.2
+$ip netns exec pr sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
+$ip netns exec pa ethtool -K pa0 tso off tx-udp-segmentation off >/dev/null
+$ip netns exec pr ethtool -K pr0 gro off >/dev/null; $ip netns exec pr ethtool -K pr0 gro on rx-gro-list on >/dev/null
+$ip netns exec pr ethtool -K pr1 tx-gso-list off >/dev/null 2>&1
+$ip netns exec pr tc qdisc add dev pr0 clsact
+$ip netns exec pr tc filter add dev pr0 ingress bpf da obj test/realkernel/pull_all.bpf.o sec tc
+echo "FLX-TC $mode $($ip netns exec pr tc filter show dev pr0 ingress | tr '\n' ' ')"
+$ip netns exec pa $py test/realkernel/traffic.py udp-gso-send 198.18.15.2 6001 100 60 1000
+settle; snap pull
+
 kill $agent; wait $agent
 echo "FLX-EXIT $mode $?"
 grep -E '"level":(40|50)' "/tmp/agent-$mode.log" | grep -v 'sampled' | head -5 | sed "s/^/FLX-LOG $mode /"
-for ns in ta tb ua ub fa fb; do $ip netns del $ns; done
+for ns in ta tb ua ub fa fb pa pr pb; do $ip netns del $ns; done
