@@ -2,7 +2,8 @@
 // cloud kernel with kprobes and fentry, bpftrace and bpftool from the archive)
 // under qemu. As a user would: unpack the bundle, run install.sh, and let
 // systemctl run the unit with every sandboxing option it sets. /metrics is read
-// from this host through a forwarded port. (test/deploy/systemd.test.ts checks
+// from this host through a forwarded port, by a real Prometheus with the
+// shipped rules, whose page reaches a real Alertmanager. (test/deploy/systemd.test.ts checks
 // the same install on this VM, where systemd is not PID 1.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fetchMetrics, freePort, sleep, until, type Metrics } from '../helpers/agent.js';
 import { bundle } from '../helpers/bundle.js';
+import { alertsOf, startAlerting, type AlertingStack } from '../helpers/alerting.js';
 import { bootHost, dataDisk, debianHostImage, type Guest } from '../helpers/debian-host.js';
 import { capMask, capNames } from '../helpers/capabilities.js';
 import { root } from '../helpers/repo.js';
@@ -19,7 +21,8 @@ const UNIT_TEXT = readFileSync(root + 'deploy/systemd/fraglist-exporter.service'
 const SERVICE = parseUnit(UNIT_TEXT).Service;
 /** the unit's sandboxing, as `systemctl show` names it */
 const SANDBOX = ['NoNewPrivileges', 'ProtectSystem', 'ProtectHome', 'PrivateTmp', 'ProtectControlGroups', 'ProtectClock', 'ProtectHostname',
-  'RestrictNamespaces', 'RestrictRealtime', 'RestrictSUIDSGID', 'LockPersonality', 'RestrictAddressFamilies', 'CapabilityBoundingSet'];
+  'RestrictNamespaces', 'RestrictRealtime', 'RestrictSUIDSGID', 'LockPersonality', 'RestrictAddressFamilies', 'CapabilityBoundingSet',
+  'PrivateDevices', 'SystemCallArchitectures', 'ProtectProc'];
 const TRACING_PROGRAMS = new Set(['kprobe', 'tracing', 'perf_event', 'tracepoint', 'raw_tracepoint']);
 
 describe('systemd on a real Debian host (bookworm under qemu)', () => {
@@ -90,6 +93,9 @@ describe('systemd on a real Debian host (bookworm under qemu)', () => {
     const usr = await guest.sh(`nsenter -t ${pid} -m touch /usr/.flx-probe 2>&1`);
     assert.notEqual(usr.code, 0);
     assert.match(usr.out, /Read-only file system/, 'ProtectSystem=strict');
+    // PrivateDevices=yes: a /dev of its own, without the disks
+    assert.equal((await guest.sh('test -b /dev/vda')).code, 0);
+    assert.notEqual((await guest.sh(`nsenter -t ${pid} -m test -e /dev/vda`)).code, 0, 'PrivateDevices=yes');
     // ProtectHome=yes: /root is an empty, inaccessible directory in there (root's own shell still lists it)
     assert.match((await guest.sh('ls -A /root')).out, /\bb\b/);
     assert.equal((await guest.sh(`nsenter -t ${pid} -m ls -A /root 2>&1`)).out, '', 'ProtectHome=yes');
@@ -97,7 +103,17 @@ describe('systemd on a real Debian host (bookworm under qemu)', () => {
     assert.equal(bpftrace.code, 0, 'bpftrace runs under the service');
   });
 
-  test('real INCONSISTENT skbs (TAP frames forwarded out a TSO-off veth) are counted at skb_segment', async () => {
+  test('real INCONSISTENT skbs (TAP frames forwarded out a TSO-off veth) are counted at skb_segment, and page through a real Prometheus and Alertmanager', async () => {
+    const stack = await startAlerting([new URL(base).host]);
+    try {
+      await checkCountedAndPaged(stack);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  async function checkCountedAndPaged(stack: AlertingStack): Promise<void> {
+    const t0 = Date.now();
     const before = (await metrics()).sum('frag_list_inconsistent_total', { hook: 'skb_segment' });
     const r = await guest.sh([
       'ip netns add fa && ip netns add fb',
@@ -121,8 +137,13 @@ describe('systemd on a real Debian host (bookworm under qemu)', () => {
     // a host busy finishing its boot must not make the watchdog kill a healthy bpftrace
     assert.equal(m.sum('frag_list_tracer_stalls_total'), 0, 'no stall was called');
     assert.equal(m.sum('frag_list_tracer_restarts_total'), 0, 'bpftrace ran from the start, never restarted');
-    process.stdout.write(`# guest: ${counted} of 100 INCONSISTENT at skb_segment\n`);
-  });
+    const page = await until('the page at the webhook', async () => alertsOf(stack).find((a) => a.labels.alertname === 'FragListInconsistentSkb'), 60_000);
+    assert.equal(page.labels.severity, 'critical');
+    assert.equal(page.labels.hook, 'skb_segment');
+    assert.equal(page.labels.instance, new URL(base).host);
+    assert.deepEqual(alertsOf(stack).filter((a) => a.labels.severity === 'critical').map((a) => a.labels.alertname), ['FragListInconsistentSkb'], 'no other page');
+    process.stdout.write(`# guest: ${counted} of 100 INCONSISTENT at skb_segment; the page at the webhook ${((Date.now() - t0) / 1000).toFixed(1)} s after injection: ${JSON.stringify(page)}\n`);
+  }
 
   test('journalctl -u fraglist-exporter shows the agent\'s JSON logs', async () => {
     const r = await guest.sh('journalctl -u fraglist-exporter -o cat --no-pager | grep "^{"');

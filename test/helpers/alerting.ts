@@ -1,0 +1,79 @@
+// The alerting path as fleets run it: a real Prometheus loading the shipped
+// rules and scraping the agent, a real Alertmanager, and a webhook here that
+// records every notification.
+import { execa, type ResultPromise } from 'execa';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, until } from './agent.js';
+import { query } from './prometheus.js';
+
+export const SHIPPED_RULES = fileURLToPath(new URL('../../../deploy/prometheus/fraglist-exporter.rules.yml', import.meta.url));
+export const JOB = 'fraglist-exporter';
+
+export interface Alert { status: string; labels: Record<string, string>; annotations: Record<string, string> }
+export interface Notification { receiver: string; status: string; alerts: Alert[] }
+
+export interface AlertingStack {
+  promUrl: string;
+  /** every notification the webhook got, with when */
+  received: Array<{ at: number; body: Notification }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the webhook, Alertmanager and Prometheus (1 s scrapes and rule
+ * evaluations); resolves once Prometheus scrapes every target as up.
+ * `extraRules` is YAML of rule groups that are not shipped (a test's controls).
+ */
+export async function startAlerting(targets: string[], extraRules?: string): Promise<AlertingStack> {
+  const dir = mkdtempSync(join(tmpdir(), 'flx-alerting-'));
+  const received: AlertingStack['received'] = [];
+  const [hookPort, amPort, promPort] = [await freePort(), await freePort(), await freePort()];
+  const webhook: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => { received.push({ at: Date.now(), body: JSON.parse(body) }); res.end(); });
+  });
+  await new Promise<void>((r) => webhook.listen(hookPort, '127.0.0.1', r));
+  const rules = [SHIPPED_RULES];
+  if (extraRules) { writeFileSync(join(dir, 'extra.rules.yml'), extraRules); rules.push(join(dir, 'extra.rules.yml')); }
+  writeFileSync(join(dir, 'alertmanager.yml'), `
+route: { receiver: hook, group_by: [alertname, instance, hook], group_wait: 1s, group_interval: 1s, repeat_interval: 1h }
+receivers: [{ name: hook, webhook_configs: [{ url: 'http://127.0.0.1:${hookPort}/', send_resolved: false }] }]
+`);
+  writeFileSync(join(dir, 'prometheus.yml'), `
+global: { scrape_interval: 1s, evaluation_interval: 1s }
+rule_files: [${rules.map((r) => `'${r}'`).join(', ')}]
+alerting: { alertmanagers: [{ static_configs: [{ targets: ['127.0.0.1:${amPort}'] }] }] }
+scrape_configs: [{ job_name: ${JOB}, static_configs: [{ targets: [${targets.map((t) => `'${t}'`).join(', ')}] }] }]
+`);
+  const procs: ResultPromise[] = [
+    execa('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`,
+      `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address='], { reject: false, all: true }),
+    execa('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`], { reject: false, all: true }),
+  ];
+  const promUrl = `http://127.0.0.1:${promPort}`;
+  const stop = async () => {
+    for (const p of procs) { p.kill('SIGTERM'); await p; }
+    webhook.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await until('Alertmanager ready', async () => (await fetch(`http://127.0.0.1:${amPort}/-/ready`).then((r) => r.ok, () => false)) || undefined, 30_000);
+    await until('Prometheus to scrape every target', async () => {
+      const r = await query(promUrl, `up{job="${JOB}"} == 1`).catch(() => []);
+      return r.length === targets.length ? true : undefined;
+    }, 60_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { promUrl, received, stop };
+}
+
+/** The notifications' alerts, flattened. */
+export const alertsOf = (s: AlertingStack): Alert[] => s.received.flatMap((n) => n.body.alerts);
