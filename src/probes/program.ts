@@ -337,7 +337,7 @@ ${site(`
     /* a different list, or the same list grown (GRO appends to its tail) */
     if ($before != 0 && $fl != 0 && ($before != $fl || $dl_before != $data_len)) { @modify[$hook] = count(); $kind = ${KIND.modify}; }
     if ($kind == 0) {
-${CRIT_KIND}    }
+${CRIT_KIND.replace(/^(?=.)/gm, '  ')}    }
 `)}
 }
 `;
