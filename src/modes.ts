@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FunctionStatus } from './kernel/host.js';
-import { COUNTER_MAPS, FUNCTION_HOOKS, HOOK_LABELS, kernelFunctionProgram } from './probes/program.js';
+import { COUNTER_MAPS, CULPRIT_UNSEEN, FUNCTION_HOOKS, HOOK_LABELS, kernelFunctionProgram } from './probes/program.js';
 
 export type ModeName = 'tracepoint' | 'kprobe' | 'fentry';
 /** best first: what `--mode auto` tries */
@@ -53,6 +53,15 @@ export const MODES: Record<ModeName, Mode> = {
 export function hookName(mode: Mode, key: string): string {
   if (mode.hookLabels && /^\d+$/.test(key)) return mode.hookLabels[Number(key)] ?? key;
   return key.slice(key.lastIndexOf(':') + 1); // "tracepoint:net:netif_rx_entry" -> "netif_rx_entry"
+}
+
+/** The culprit label of an skb no hooked writer was seen changing (tracepoint mode hooks no writers: always this). */
+export const UNSEEN = 'unseen';
+
+/** A culprit id as the program printed it -> its hook label, UNSEEN, or undefined for an id no program prints. */
+export function culpritName(mode: Mode, key: string): string | undefined {
+  if (key === String(CULPRIT_UNSEEN)) return UNSEEN;
+  return mode.hookLabels && /^\d{1,3}$/.test(key) ? mode.hookLabels[Number(key)] : undefined;
 }
 
 /** The tracepoint attach patterns of a program, e.g. ["net:netif_rx*_entry", ...]. */

@@ -7,7 +7,7 @@ import { EVENT_FIELDS, eventPrintfFormat } from '../probes/event-line.js';
 
 // A record as probes/tracepoint.bt printed it on this machine (bpftrace 0.17) for a
 // tap-injected skb, from a device and a process named to fool a parser.
-const REAL = 'FLE3 kind=1 crit=1 hook=tracepoint:net:netif_receive_skb_entry ifindex=2 skb=0xffff88813e9f4200 shinfo=0xffff8881025ebec0 before=0x0 after=0x0 len=3040 data_len=0 nr_frags=0 gso_size=1348 gso_segs=0 gso_type=3 gso_before=0x0 cloned=0 ethertype=2048 proto=6 a=20012c6:0 b=10012c6:0 sport=40000 dport=5201 cpu=1 pid=4593 ts=250660674429 dev=fl=a=z,comm=\n\n        netif_receive_skb+142\n        tun_get_user+3464\n        tun_chr_write_iter+119\n        vfs_write+559\n        ksys_write+102\n        do_syscall_64+113\n        entry_SYSCALL_64_after_hwframe+118\n\ncomm=x\"}\\ts=1';
+const REAL = 'FLE4 kind=1 crit=1 hook=tracepoint:net:netif_receive_skb_entry ifindex=2 skb=0xffff888139f58300 shinfo=0xffff8881be751ec0 before=0x0 after=0x0 len=3040 data_len=0 nr_frags=0 gso_size=1348 gso_segs=0 gso_type=3 gso_before=0x0 cloned=0 ethertype=2048 proto=6 a=20012c6:0 b=10012c6:0 sport=40000 dport=5201 cpu=1 pid=15506 ts=22093825776604 culprit=255 culprit_ts=0 dev=fl=a=z,comm=\n\n        netif_receive_skb+142\n        tun_get_user+3464\n        tun_chr_write_iter+119\n        vfs_write+559\n        ksys_write+102\n        do_syscall_64+113\n        entry_SYSCALL_64_after_hwframe+118\n\nculprit_stack=\ncomm=x"}\\ts=1';
 
 const ok = (text: string): SampledEvent => {
   const r = parseSampledEvent(text);
@@ -28,21 +28,24 @@ test('a real sampled event decodes with its flow and stack', () => {
   assert.equal(e.dport, 5201);
   assert.equal(e.dev, 'fl=a=z,comm=');
   assert.equal(e.comm, 'x"}\\ts=1');
-  assert.equal(e.pid, 4593);
-  assert.equal(e.ktime_ns, 250660674429n);
+  assert.equal(e.pid, 15506);
+  assert.equal(e.ktime_ns, 22093825776604n);
+  assert.equal(e.culpritKey, '255');
+  assert.deepEqual(e.culprit_stack, []);
   assert.deepEqual(e.stack.slice(0, 2), ['netif_receive_skb+142', 'tun_get_user+3464']);
   assert.equal(e.stack.length, 7);
 });
 
 /** What bpftrace's printf makes of the program's format string and these values. */
-function printed(values: Record<string, string | number | bigint>, dev: string, stack: string[], comm: string, hookFormat: '%s' | '%d' = '%d'): string {
+function printed(values: Record<string, string | number | bigint>, dev: string, stack: string[], comm: string, hookFormat: '%s' | '%d' = '%d', culpritStack: string[] = []): string {
   const args: Array<string | number | bigint> = [];
   for (const [name, f] of EVENT_FIELDS) {
     if (f === 'words') args.push(...String(values[name]).split(':').map((w) => BigInt(`0x${w}`)));
     else if (f === 'ptr') args.push(BigInt(values[name] as string));
     else args.push(values[name]);
   }
-  args.push(dev, stack.length ? `\n${stack.map((s) => `        ${s}`).join('\n')}\n` : '', comm);
+  const kstack = (frames: string[]) => (frames.length ? `\n${frames.map((s) => `        ${s}`).join('\n')}\n` : '');
+  args.push(dev, kstack(stack), kstack(culpritStack), comm);
   return eventPrintfFormat(hookFormat).replace(/\\n/g, '\n').replace(/%(ld|lx|d|s)/g, (spec) => {
     const v = args.shift()!;
     return spec === '%lx' ? BigInt(v).toString(16) : String(v);
@@ -53,6 +56,7 @@ const BASE = {
   kind: 4, crit: 2, hook: 3, ifindex: 3, skb: '0x1', shinfo: '0x2', before: '0xffff888def456000', after: '0x0', len: 1, data_len: 9,
   nr_frags: 0, gso_size: 1348, gso_segs: 0, gso_type: 1027, gso_before: '0x57600000403', cloned: 1, ethertype: 34525, proto: 17,
   a: 'b80d0120:200000000000000', b: 'b80d0120:100000000000000', sport: 1, dport: 2, cpu: 0, pid: 7, ts: 5n,
+  culprit: 255, culprit_ts: 0n,
 };
 
 test('a CLEAR at a kernel function: before/after pointers, GSO before, IPv6, comm with spaces', () => {
@@ -98,12 +102,17 @@ test('property: any comm, dev and field values round-trip exactly, or nothing is
     len: u(2 ** 32 - 1), data_len: u(2 ** 32 - 1), nr_frags: u(17), gso_size: u(65535), gso_segs: u(65535), gso_type: u(2 ** 32 - 1),
     gso_before: ptr, cloned: u(1), ethertype: u(65535), proto: u(255), a: words, b: words, sport: u(65535), dport: u(65535),
     cpu: u(4095), pid: u(4194304), ts: fc.bigInt({ min: 0n, max: 2n ** 63n }),
+    culprit: u(255), culprit_ts: fc.bigInt({ min: 0n, max: 2n ** 63n }),
   });
-  fc.assert(fc.property(values, dev, fc.array(frame, { maxLength: 8 }), comm, (v, d, stack, c) => {
-    const e = ok(printed(v, d, stack, c));
+  const stack = fc.array(frame, { maxLength: 8 });
+  fc.assert(fc.property(values, dev, stack, stack, comm, (v, d, s, cs, c) => {
+    const e = ok(printed(v, d, s, c, '%d', cs));
     assert.equal(e.comm, c);
     assert.equal(e.dev, d);
-    assert.deepEqual(e.stack, stack);
+    assert.deepEqual(e.stack, s);
+    assert.deepEqual(e.culprit_stack, cs);
+    assert.equal(e.culpritKey, String(v.culprit));
+    assert.equal(e.culprit_ktime_ns, v.culprit_ts);
     assert.equal(e.len, v.len);
     assert.equal(e.gso_type, v.gso_type);
     assert.equal(e.pid, v.pid);
@@ -149,16 +158,28 @@ test('other printf text is rejected with a reason', () => {
     [REAL.replace('a=20012c6:0', 'a=z'), /bad a/],
     [REAL.split('\n')[0], /no stack and comm/],
     [REAL.slice(0, REAL.indexOf('\ncomm=')), /no comm/],
+    [REAL.replace('\nculprit_stack=', '\n'), /no culprit stack/],
+    [REAL.replace(' culprit=255', ' culprit=x'), /bad culprit/],
     [`${REAL}0123456789abcdef`, /bad comm/],
     [REAL.replace('tun_get_user+3464', 'a b c'), /bad stack frame/],
     [REAL.replace('dev=fl=a=z,comm=', 'dev=0123456789abcdef'), /bad dev/],
-    ['FLE3 kind=1', /truncated at kind/],
+    ['FLE4 kind=1', /truncated at kind/],
   ];
   for (const [t, reason] of cases) {
     const r = parseSampledEvent(t);
     assert.equal(r.ok, false, t);
     assert.match(!r.ok ? r.reason : '', reason, t);
   }
+});
+
+test('the culprit: its hook id, when it wrote, and its stack, apart from the event\'s own stack', () => {
+  const e = ok(printed({ ...BASE, kind: 1, crit: 1, culprit: 9, culprit_ts: 4n }, 'pr1', ['skb_segment+5', 'tcp_gso_segment+300'], 'ksoftirqd/1', '%d',
+    ['bpf_skb_pull_data+5', 'bpf_prog_1234_pull_all+40', 'tcf_classify+90']));
+  assert.equal(e.culpritKey, '9');
+  assert.equal(e.culprit_ktime_ns, 4n);
+  assert.deepEqual(e.stack, ['skb_segment+5', 'tcp_gso_segment+300']);
+  assert.deepEqual(e.culprit_stack, ['bpf_skb_pull_data+5', 'bpf_prog_1234_pull_all+40', 'tcf_classify+90']);
+  assert.deepEqual(ok(printed(BASE, 'pr1', ['f+1'], 'x')).culprit_stack, []);
 });
 
 test('FRAGLIST without a list: kind 8, and crit bit 4 on any kind', () => {

@@ -2,7 +2,7 @@
 // (src/probes/event-line.ts has the layout and why it cannot be forged). Every
 // field is validated; pure, never throws: any text that is not such an event
 // gives the reason it is not.
-import { COMM_MARK, EVENT_FIELDS, EVENT_MAGIC, type EventField, type FieldFormat } from '../probes/event-line.js';
+import { COMM_MARK, CULPRIT_STACK_MARK, EVENT_FIELDS, EVENT_MAGIC, type EventField, type FieldFormat } from '../probes/event-line.js';
 import { KIND } from '../probes/program.js';
 
 export type EventKind = keyof typeof KIND;
@@ -33,6 +33,11 @@ export interface SampledEvent {
   /** kernel monotonic time of the event, ns (bpftrace nsecs) */
   ktime_ns: bigint;
   stack: string[];
+  /** the writer remembered for this skb, as the program printed it (a hook id, or CULPRIT_UNSEEN) */
+  culpritKey: string;
+  /** when it wrote (kernel monotonic ns; 0 when unseen), and its stack then */
+  culprit_ktime_ns: bigint;
+  culprit_stack: string[];
   ifindex: number; len: number; data_len: number; nr_frags: number; gso_size: number; gso_segs: number;
   gso_type: number; cloned: number; ethertype: number; proto: number; sport: number; dport: number; cpu: number; pid: number;
 }
@@ -73,8 +78,11 @@ export function parseSampledEvent(text: string): ParsedEvent {
   if (commAt < 0) return fail('no comm');
   const comm = text.slice(commAt + COMM_MARK.length);
   if ([...comm].length > COMM_MAX) return fail('bad comm');
-  const stack = text.slice(headerEnd + 1, commAt).split('\n').map((s) => s.trim()).filter(Boolean);
-  if (!stack.every((s) => FRAME.test(s))) return fail('bad stack frame');
+  const culpritAt = text.indexOf(CULPRIT_STACK_MARK, headerEnd);
+  if (culpritAt < 0 || culpritAt > commAt) return fail('no culprit stack');
+  const stack = frames(text.slice(headerEnd + 1, culpritAt));
+  const culpritStack = frames(text.slice(culpritAt + CULPRIT_STACK_MARK.length, commAt));
+  if (!stack || !culpritStack) return fail('bad stack frame');
 
   const kind = KIND_BY_NUMBER.get(f.get('kind')!);
   if (!kind) return fail('unknown kind');
@@ -91,11 +99,18 @@ export function parseSampledEvent(text: string): ParsedEvent {
       gso_size_before: Number(gsoBefore >> 32n), gso_type_before: Number(gsoBefore & 0xffffffffn),
       l3, ...(l3 === 'other' ? {} : { src: address(l3, f.get('a')!), dst: address(l3, f.get('b')!) }),
       comm, ktime_ns: BigInt(f.get('ts')!), stack, ...nums,
+      culpritKey: f.get('culprit')!, culprit_ktime_ns: BigInt(f.get('culprit_ts')!), culprit_stack: culpritStack,
     },
   };
 }
 
 const fail = (reason: string): ParsedEvent => ({ ok: false, reason });
+
+/** A kernel stack as bpftrace prints it, one frame a line; undefined if a line is not a frame. */
+function frames(text: string): string[] | undefined {
+  const lines = text.split('\n').map((s) => s.trim()).filter(Boolean);
+  return lines.every((s) => FRAME.test(s)) ? lines : undefined;
+}
 
 /**
  * An address from the words the probe read from the packet on a little-endian

@@ -30,7 +30,7 @@ function serve(registries: { text: Registry; openMetrics: Registry }): Promise<s
 before(async () => {
   state.apply(parseRecord('{"type": "attached_probes", "data": {"probes": 8}}'), 1);
   state.apply(parseRecord('{"type": "map", "data": {"@ticks": 1}}'), 1);
-  state.apply(parseRecord('{"type": "map", "data": {"@inconsistent": {"tracepoint:net:netif_receive_skb_entry": 7}}}'), 1);
+  state.apply(parseRecord('{"type": "map", "data": {"@inconsistent": {"tracepoint:net:netif_receive_skb_entry,255": 7}}}'), 1);
   base = await serve(createRegistries(state, health, { version: 't', bpftraceVersion: 'v0.17.0', kernel: 'k', gsoNamesSource: 'btf' }));
 });
 after(() => { for (const s of servers) { s.closeAllConnections(); s.close(); } });
@@ -47,13 +47,13 @@ test('both expositions stay right for every client, in any order and at once', a
     if (format === 'text') {
       assert.match(r.type, /^text\/plain/);
       assert.match(r.body, /^# TYPE frag_list_inconsistent_total counter$/m);
-      assert.match(r.body, /^frag_list_inconsistent_total\{hook="netif_receive_skb_entry"\} 7$/m);
+      assert.match(r.body, /^frag_list_inconsistent_total\{hook="netif_receive_skb_entry",culprit="unseen"\} 7$/m);
       assert.doesNotMatch(r.body, /^frag_list_inconsistent\{/m);
       assert.doesNotMatch(r.body, /# EOF/);
     } else {
       assert.match(r.type, /^application\/openmetrics-text/);
       assert.match(r.body, /^# TYPE frag_list_inconsistent counter$/m);
-      assert.match(r.body, /^frag_list_inconsistent_total\{hook="netif_receive_skb_entry"\} 7$/m);
+      assert.match(r.body, /^frag_list_inconsistent_total\{hook="netif_receive_skb_entry",culprit="unseen"\} 7$/m);
       assert.match(r.body, /# EOF\n$/);
     }
   }

@@ -4,6 +4,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { KIND } from '../probes/program.js';
+import { perHook } from '../state/hook-culprit.js';
 import type { TracerState } from '../state/tracer-state.js';
 import type { Health } from './metrics.js';
 
@@ -51,7 +52,8 @@ const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`
 
 function landingPage(state: TracerState, health: Health, telemetryPath: string): string {
   const c = state.counters;
-  const rows = state.hooks.map((h) => `<tr><td>${esc(h)}</td><td>${c.get('inspected', h)}</td><td>${c.get('inconsistent', h)}</td><td>${c.get('overrun', h)}</td></tr>`).join('');
+  const inconsistent = new Map(perHook(c, 'inconsistent')), overrun = new Map(perHook(c, 'overrun'));
+  const rows = state.hooks.map((h) => `<tr><td>${esc(h)}</td><td>${c.get('inspected', h)}</td><td>${inconsistent.get(h) ?? 0}</td><td>${overrun.get(h) ?? 0}</td></tr>`).join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>fraglist-exporter</title></head><body>
 <h1>fraglist-exporter</h1>
 <p>Mode <b>${esc(state.mode.name)}</b>, tracer ${health.healthy() ? 'up' : '<b>down</b>'}. This mode ${esc(state.mode.blindSpots)}.</p>

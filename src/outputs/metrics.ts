@@ -1,6 +1,8 @@
 // /metrics: a projection of TracerState through prom-client. Values are read
 // from the state at scrape time; nothing here counts.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { CULPRIT_KEYED_MAPS } from '../probes/program.js';
+import { perHook, splitLabel } from '../state/hook-culprit.js';
 import type { TracerState } from '../state/tracer-state.js';
 
 /** What the agent knows beyond the counters: the tracer reporting on time (src/bpftrace/watchdog.ts), the filtered interface present. */
@@ -48,17 +50,25 @@ function registerMetrics(registry: Registry, state: TracerState, health: Health,
 
   for (const [mapName, [name, help]] of Object.entries(HOOK_COUNTERS)) {
     if (!state.mode.counters.includes(mapName)) continue;
-    new Counter({
-      name, help, labelNames: ['hook'], registers,
-      collect() { this.reset(); for (const [hook, v] of c.series(mapName)) this.inc({ hook }, v); },
-    });
+    if (CULPRIT_KEYED_MAPS.includes(mapName)) {
+      new Counter({
+        name, help: `${help} culprit: the hooked writer that last cleared its frag_list or changed its GSO fields, or "unseen".`,
+        labelNames: ['hook', 'culprit'], registers,
+        collect() { this.reset(); for (const [label, v] of c.series(mapName)) this.inc(splitLabel(label) as { hook: string; culprit: string }, v); },
+      });
+    } else {
+      new Counter({
+        name, help, labelNames: ['hook'], registers,
+        collect() { this.reset(); for (const [hook, v] of c.series(mapName)) this.inc({ hook }, v); },
+      });
+    }
   }
   new Counter({
     name: 'frag_list_events_total', help: 'frag_list events by kind and hook (the kinds this probe mode can see).',
     labelNames: ['event', 'hook'], registers,
     collect() {
       this.reset();
-      for (const event of state.mode.events) for (const [hook, v] of c.series(event)) this.inc({ event, hook }, v);
+      for (const event of state.mode.events) for (const [hook, v] of perHook(c, event)) this.inc({ event, hook }, v);
     },
   });
   const agentCounter = (name: string, help: string, counter: string) => new Counter({

@@ -33,6 +33,11 @@ export const HOOK_LABELS = [
 ] as const;
 const id = (label: (typeof HOOK_LABELS)[number]) => HOOK_LABELS.indexOf(label);
 
+/** The culprit id of an skb no hooked writer touched (or not recently enough to be remembered): printed, never a HOOK_LABELS index. */
+export const CULPRIT_UNSEEN = 255;
+/** Slots of the culprit memory: a direct-mapped table keyed by skb address, so its size is fixed and a new skb evicts an old one. */
+export const CULPRIT_SLOTS = 4096;
+
 export const FUNCTION_HOOKS: readonly FunctionHook[] = [
   { fn: 'skb_gro_receive', skbArg: [0, 'p'], role: 'writer', labels: ['skb_gro_receive'] },
   { fn: 'skb_gro_receive_list', skbArg: [0, 'p'], role: 'writer', labels: ['skb_gro_receive_list'] },
@@ -74,6 +79,12 @@ const HEADER = (mode: ProgramMode) => `/*
  * kinds (CLEAR, INCONSISTENT, OVERRUN) and class 1 for the rest, so a flood of
  * ACCESS rows cannot starve the critical ones; what they suppress is counted.`}
  * Sampled events carry a kernel stack; src/probes/event-line.ts has their layout.
+ *
+ * Culprits (kernel-function modes): a writer that leaves an skb without a
+ * frag_list after clearing it or changing its GSO fields is remembered in
+ * @culprit, @culprit_id and @culprit_stack, ${CULPRIT_SLOTS} slots keyed by the skb's address, with when and its stack.
+ * INCONSISTENT, OVERRUN and FRAGLIST_NOLIST are counted per hook and culprit
+ * (${CULPRIT_UNSEEN}: none remembered for this skb; always so in tracepoint mode).
  *
  * INCONSISTENT is the original watcher's predicate, on GSO skbs (gso_size > 0):
  * it evaluated it at skb_segment, which only GSO skbs reach; non-GSO TCP skbs
@@ -123,15 +134,16 @@ const SITE_STATE = `
   }
 `;
 
-/** The predicates; sets $crit bits (1 INCONSISTENT, 2 OVERRUN, 4 FRAGLIST_NOLIST) and counts them. */
-const PREDICATES = `
+/**
+ * The predicates: sets $crit bits (1 INCONSISTENT, 2 OVERRUN, 4 FRAGLIST_NOLIST)
+ * and counts each with its culprit ($culprit: a hook id or CULPRIT_UNSEEN).
+ */
+const predicates = (culpritLookup: string) => `
     $crit = 0;
     if ($gso_size > 0 && $fl == 0 && ($gso_size > 0 || $gso_type != 0) && $nr == 0 && $data_len == 0) {
-      @inconsistent[$hook] = count();
       $crit = 1;
     }
     if (($gso_type & (uint64)$19) != 0 && $fl == 0) {
-      @fraglist_nolist[$hook] = count();
       $crit = $crit | 4;
     }
     /* OVERRUN: data_len > sum(frag sizes) + sum(frag_list member lengths). */
@@ -155,11 +167,60 @@ const PREDICATES = `
         }
         if ($data_len > $paged) {
           if ($m != 0) { @overrun_unverified[$hook] = count(); }
-          else { @overrun[$hook] = count(); $crit = $crit | 2; }
+          else { $crit = $crit | 2; }
         }
       }
     }
+    /* the culprit: its hook id << 56 | when it wrote (ns, mod 2^56: 834 days) */
+    $culprit = (uint64)${CULPRIT_UNSEEN} << 56;
+    $slot = (uint64)0;
+    if ($crit != 0) {${culpritLookup}
+      if ($crit & 1) { @inconsistent[$hook, $culprit >> 56] = count(); }
+      if ($crit & 2) { @overrun[$hook, $culprit >> 56] = count(); }
+      if ($crit & 4) { @fraglist_nolist[$hook, $culprit >> 56] = count(); }
+    }
 `;
+
+/** The culprit memory's slot of the skb at address `addr`: address bits above the slab object size, folded. */
+const culpritSlot = (addr: string) => `$slot = (((${addr}) >> 8) ^ ((${addr}) >> 20)) & ${CULPRIT_SLOTS - 1};`;
+
+/**
+ * The skb's fingerprint in the culprit memory: its address and its GSO fields.
+ * A culprit counts only while the skb still has the GSO fields that writer left
+ * (an skb freed and reallocated at the same address rarely has them).
+ */
+const fingerprint = (addr: string) => `(${addr} ^ (($gso_size << 32) | $gso_type))`;
+
+/**
+ * Kernel-function modes: the writer remembered for this skb. Plain integer
+ * maps, and one variable for hook and time: each tuple or variable takes BPF
+ * stack, and the writers' return block is near the kernel's 512 bytes.
+ */
+const culpritLookup = (addr: string) => `
+      ${culpritSlot(addr)}
+      if (@culprit_id[$slot] == ${fingerprint(addr)}) { $culprit = @culprit[$slot]; }`;
+
+/**
+ * fentry's skb argument is a typed pointer, which the verifier does not let a
+ * program shift or xor ("pointer arithmetic with >>= operator prohibited");
+ * through a map it comes back as a number. Only on the rare crash states.
+ */
+const FENTRY_CULPRIT_LOOKUP = `
+      @skb_addr[cpu] = (uint64)$skb;
+      $addr = @skb_addr[cpu];${culpritLookup('$addr')}`;
+
+/**
+ * A writer's return: remember it as the skb's culprit when it leaves no
+ * frag_list after clearing one or changing the GSO fields (the two ways to
+ * make the crash states); before the predicates, so its own counts name it.
+ */
+const CULPRIT_RECORD = `
+    if ($fl == 0 && ($before != 0 || $gso_before != (($gso_size << 32) | $gso_type))) {
+      ${culpritSlot('(uint64)$skb')}
+      @culprit_id[$slot] = ${fingerprint('(uint64)$skb')};
+      @culprit[$slot] = ((uint64)$hook << 56) | (nsecs & 0xffffffffffffff);
+      @culprit_stack[$slot] = kstack;
+    }`;
 
 /** The event of a state predicate: the most severe of the $crit bits (OVERRUN, then FRAGLIST_NOLIST, then INCONSISTENT). */
 const CRIT_KIND = `    if ($crit & 1) { $kind = ${KIND.inconsistent}; }
@@ -168,7 +229,7 @@ const CRIT_KIND = `    if ($crit & 1) { $kind = ${KIND.inconsistent}; }
 `;
 
 /** Samples the event $kind (token bucket per class) and prints it. */
-const sample = (hookFormat: '%s' | '%d') => `
+const sample = (hookFormat: '%s' | '%d', culpritStack: string, culpritStackSlot: string) => `
     if ($kind != 0) {
       $class = ($kind == ${KIND.clear} || $crit != 0) ? 0 : 1;
       /* token bucket in units of 1e-9 token; refill $2 tokens/s, burst $2 */
@@ -200,11 +261,11 @@ const sample = (hookFormat: '%s' | '%d') => `
           $sport = (uint64)*(uint8 *)$l4 << 8 | *(uint8 *)($l4 + 1);
           $dport = (uint64)*(uint8 *)($l4 + 2) << 8 | *(uint8 *)($l4 + 3);
         }
-        printf("${eventPrintfFormat(hookFormat)}",
+${culpritStackSlot}        printf("${eventPrintfFormat(hookFormat)}",
           $kind, $crit, $hook, $skb->dev->ifindex, (uint64)$skb, (uint64)$sh, $before, $fl,
           $skb->len, $data_len, $nr, $gso_size, $sh->gso_segs, $gso_type, $gso_before, $skb->cloned,
-          $ethertype, $proto, $a_lo, $a_hi, $b_lo, $b_hi, $sport, $dport, cpu, pid, $now,
-          $skb->dev->name, kstack, comm);
+          $ethertype, $proto, $a_lo, $a_hi, $b_lo, $b_hi, $sport, $dport, cpu, pid, $now, $culprit >> 56, $culprit & 0xffffffffffffff,
+          $skb->dev->name, kstack, ${culpritStack}, comm);
       } else {
         @tb_tokens[$class] = $tokens;
         @suppressed[$hook] = count();
@@ -212,14 +273,30 @@ const sample = (hookFormat: '%s' | '%d') => `
     }
 `;
 
-const site = (eventLogic: string, hookFormat: '%s' | '%d' = '%d') => `${SITE_STATE}
+/** What differs between the modes' sites: the culprit memory (kernel-function modes only) and how the hook prints. */
+interface SiteOptions { hookFormat: '%s' | '%d'; culpritRecord: string; culpritLookup: string; culpritStack: string; culpritStackSlot: string }
+
+/**
+ * Before printing an event without a culprit: point $slot at a per-CPU slot
+ * holding the event's own stack (the agent drops it). A slot no writer filled
+ * has no stack, and bpftrace prints an error for each such lookup.
+ */
+const UNSEEN_STACK_SLOT = `        if (($culprit >> 56) == ${CULPRIT_UNSEEN}) { $slot = ${CULPRIT_SLOTS} + cpu; @culprit_stack[$slot] = kstack; }
+`;
+/** the writers' return block (kprobe and fentry) and kprobe's entry blocks: $skb is a number there */
+const KERNEL_FUNCTION_SITE: SiteOptions = {
+  hookFormat: '%d', culpritRecord: '', culpritLookup: culpritLookup('(uint64)$skb'), culpritStack: '@culprit_stack[$slot]',
+  culpritStackSlot: UNSEEN_STACK_SLOT,
+};
+
+const site = (eventLogic: string, o: SiteOptions) => `${SITE_STATE}
   if (!$pass) {
     @filtered[$hook] = count();
   } else {
     @inspected[$hook] = count();
     if ($gso_size > 0) { @gso[$hook] = count(); }
-    if ($fl != 0) { @with_frag_list[$hook] = count(); }
-${PREDICATES}${eventLogic}${sample(hookFormat)}  }`;
+    if ($fl != 0) { @with_frag_list[$hook] = count(); }${o.culpritRecord}
+${predicates(o.culpritLookup)}${eventLogic}${sample(o.hookFormat, o.culpritStack, o.culpritStackSlot)}  }`;
 
 const STATE_COUNTERS = ['inspected', 'filtered', 'gso', 'with_frag_list', 'inconsistent', 'overrun', 'overrun_unverified', 'fraglist_nolist', 'sampled', 'suppressed'];
 /** The counter maps each mode keeps (src/state reads them by these names). */
@@ -228,6 +305,9 @@ export const COUNTER_MAPS: Record<ProgramMode, readonly string[]> = {
   kprobe: [...STATE_COUNTERS, 'create', 'clear', 'modify', 'access', 'gso_change'],
   fentry: [...STATE_COUNTERS, 'create', 'clear', 'modify', 'access', 'gso_change'],
 };
+
+/** Counter maps keyed [hook, culprit]: the crash states (the rest are keyed [hook]). */
+export const CULPRIT_KEYED_MAPS: readonly string[] = ['inconsistent', 'overrun', 'fraglist_nolist'];
 
 /** Printed every interval even when every other map is empty: the agent's proof that bpftrace still reports. */
 export const HEARTBEAT_MAP = 'ticks';
@@ -262,7 +342,7 @@ tracepoint:net:net_dev_start_xmit
   $gso_before = (uint64)0;
 ${site(`
     $kind = 0;
-${CRIT_KIND}`, '%s')}
+${CRIT_KIND}`, { hookFormat: '%s', culpritRecord: '', culpritLookup: '', culpritStack: '""', culpritStackSlot: '' })}
 }
 ${printAndEnd('tracepoint', ['tb_tokens', 'tb_last'])}`;
 }
@@ -283,8 +363,8 @@ export function kernelFunctionProgram(mode: 'kprobe' | 'fentry', present: (fn: s
   const segments = hooks.filter((h) => h.role === 'segment');
   return `${HEADER(mode)}
 /* Hook labels are printed as numbers: ${HOOK_LABELS.map((l, i) => `${i} ${l}`).join(', ')}. */
-${writers.map((h) => writerEntry(h, entry, arg(h), mode)).join('')}${writers.length ? writersReturn(writers, ret) : ''}${segments.map((h) => segmentHook(h, entry, arg(h))).join('')}
-${printAndEnd(mode, ['tb_tokens', 'tb_last', 'depth', 'frame'])}`;
+${writers.map((h) => writerEntry(h, entry, arg(h), mode)).join('')}${writers.length ? writersReturn(writers, ret) : ''}${segments.map((h) => segmentHook(h, entry, arg(h), mode)).join('')}
+${printAndEnd(mode, ['tb_tokens', 'tb_last', 'depth', 'frame', 'culprit_id', 'culprit', 'culprit_stack', ...(mode === 'fentry' ? ['skb_addr'] : [])])}`;
 }
 
 /** A writer's entry: the skb as it is before the function runs, and the hook it reports under. */
@@ -338,13 +418,13 @@ ${site(`
     if ($before != 0 && $fl != 0 && ($before != $fl || $dl_before != $data_len)) { @modify[$hook] = count(); $kind = ${KIND.modify}; }
     if ($kind == 0) {
 ${CRIT_KIND.replace(/^(?=.)/gm, '  ')}    }
-`)}
+`, { ...KERNEL_FUNCTION_SITE, culpritRecord: CULPRIT_RECORD })}
 }
 `;
 }
 
 /** skb_segment and the list segmenters: the state GSO segmentation is about to work on. */
-function segmentHook(h: FunctionHook, entry: string, skbArg: string): string {
+function segmentHook(h: FunctionHook, entry: string, skbArg: string, mode: 'kprobe' | 'fentry'): string {
   const label = h.labels[0] as (typeof HOOK_LABELS)[number];
   return `
 /* ${h.fn}, at entry: the skb GSO is about to segment. */
@@ -357,7 +437,7 @@ ${entry}:${h.fn}
 ${site(`
     $kind = 0;
 ${label === 'skb_segment' ? `    if ($fl == 0) { @access[$hook] = count(); $kind = ${KIND.access}; }\n` : ''}${CRIT_KIND}    $before = $fl;
-`)}
+`, mode === 'fentry' ? { ...KERNEL_FUNCTION_SITE, culpritLookup: FENTRY_CULPRIT_LOOKUP } : KERNEL_FUNCTION_SITE)}
 }
 `;
 }

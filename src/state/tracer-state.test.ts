@@ -12,22 +12,22 @@ const feed = (s: TracerState, lines: string[], now = 1_000_000) => lines.map((l)
 
 test('kernel maps become per-hook counters that survive a restart', () => {
   const s = new TracerState(plan(['netif_receive_skb_entry', 'net_dev_start_xmit']), GSO_TABLE_4_14, 8);
-  assert.deepEqual(s.counters.series('inconsistent'), [['netif_receive_skb_entry', 0], ['net_dev_start_xmit', 0]]);
+  assert.deepEqual(s.counters.series('inconsistent'), [['netif_receive_skb_entry\tunseen', 0], ['net_dev_start_xmit\tunseen', 0]]);
   feed(s, ['{"type": "attached_probes", "data": {"probes": 8}}', '{"type": "map", "data": {"@ticks": 1}}',
-    '{"type": "map", "data": {"@inconsistent": {"tracepoint:net:netif_receive_skb_entry": 1000}}}',
+    '{"type": "map", "data": {"@inconsistent": {"tracepoint:net:netif_receive_skb_entry,255": 1000}}}',
     '{"type": "map", "data": {"@tb_tokens": 5}}']);
   assert.equal(s.status.up, true);
   assert.equal(s.lastSeenSeconds.inconsistent, 1000);
   s.runStarted();
-  feed(s, ['{"type": "map", "data": {"@inconsistent": {"tracepoint:net:netif_receive_skb_entry": 3}}}']);
-  assert.equal(s.counters.get('inconsistent', 'netif_receive_skb_entry'), 1003);
+  feed(s, ['{"type": "map", "data": {"@inconsistent": {"tracepoint:net:netif_receive_skb_entry,255": 3}}}']);
+  assert.equal(s.counters.get('inconsistent', 'netif_receive_skb_entry\tunseen'), 1003);
   assert.equal(s.counters.get('tb_tokens'), 0);
 });
 
 test('sampled events are decoded; garbage is counted and reported', () => {
   const s = new TracerState(plan(['netif_receive_skb_entry']), GSO_TABLE_4_14, 8);
   const [ev, bad, lost] = feed(s, [
-    JSON.stringify({ type: 'printf', data: 'FLE3 kind=1 crit=1 hook=tracepoint:net:netif_receive_skb_entry ifindex=2 skb=0x1 shinfo=0x2 before=0x0 after=0x0 len=3040 data_len=0 nr_frags=0 gso_size=1348 gso_segs=0 gso_type=1027 gso_before=0x0 cloned=0 ethertype=2048 proto=6 a=20012c6:0 b=10012c6:0 sport=1 dport=2 cpu=0 pid=1 ts=9 dev=tap0\n\ncomm=x' }),
+    JSON.stringify({ type: 'printf', data: 'FLE4 kind=1 crit=1 hook=tracepoint:net:netif_receive_skb_entry ifindex=2 skb=0x1 shinfo=0x2 before=0x0 after=0x0 len=3040 data_len=0 nr_frags=0 gso_size=1348 gso_segs=0 gso_type=1027 gso_before=0x0 cloned=0 ethertype=2048 proto=6 a=20012c6:0 b=10012c6:0 sport=1 dport=2 cpu=0 pid=1 ts=9 culprit=255 culprit_ts=0 dev=tap0\n\nculprit_stack=\ncomm=x' }),
     '{"type": "map", "data": {"@x": {"a": 1',
     '{"type": "lost_events", "data": {"events": 3}}',
   ]);
@@ -49,19 +49,34 @@ test('kernel-function modes: numeric hook keys become labels, with transition co
   assert.equal(s.counters.get('clear', '__skb_linearize'), 2);
 });
 
+test('crash states are counted per hook and culprit; a culprit id no program prints is rejected', () => {
+  const s = new TracerState({ mode: MODES.kprobe, program: { text: '' }, hooks: ['skb_segment', 'bpf_skb_pull_data'], unattached: [] }, GSO_TABLE_4_14, 8);
+  assert.deepEqual(s.counters.series('fraglist_nolist'), [['skb_segment\tunseen', 0], ['bpf_skb_pull_data\tunseen', 0]]);
+  const [a] = feed(s, ['{"type": "map", "data": {"@inconsistent": {"7,9": 5, "7,255": 2, "7,200": 1, "7": 1}}}']);
+  assert.equal(s.counters.get('inconsistent', 'skb_segment\tbpf_skb_pull_data'), 5);
+  assert.equal(s.counters.get('inconsistent', 'skb_segment\tunseen'), 2);
+  assert.equal(s.counters.get('unparsable_lines'), 2, 'culprit 200 and a key without a culprit');
+  assert.equal(a.kind, 'problem');
+  const [e] = feed(s, [JSON.stringify({ type: 'printf', data: 'FLE4 kind=1 crit=1 hook=7 ifindex=2 skb=0x1 shinfo=0x2 before=0x0 after=0x0 len=3040 data_len=0 nr_frags=0 gso_size=1348 gso_segs=0 gso_type=3 gso_before=0x0 cloned=0 ethertype=2048 proto=17 a=20012c6:0 b=10012c6:0 sport=1 dport=2 cpu=0 pid=1 ts=90 culprit=9 culprit_ts=40 dev=pr1\n        skb_segment+5\nculprit_stack=\n        bpf_skb_pull_data+5\ncomm=x' })]);
+  assert.equal(e.kind, 'event');
+  assert.equal(e.kind === 'event' && e.event.culprit, 'bpf_skb_pull_data');
+  assert.equal(e.kind === 'event' && e.event.culprit_age_ns, '50');
+  assert.deepEqual(e.kind === 'event' && e.event.culprit_stack, ['bpf_skb_pull_data+5']);
+});
+
 test('a bad value or an unknown hook costs its own key, not the record: counted as unparsable', () => {
   const s = new TracerState(plan(['netif_receive_skb_entry', 'net_dev_start_xmit']), GSO_TABLE_4_14, 8);
-  const [a] = feed(s, ['{"type": "map", "data": {"@inconsistent": {"tracepoint:net:netif_receive_skb_entry": 7, "tracepoint:net:net_dev_start_xmit": -1, "tracepoint:net:made_up": 3}}}']);
-  assert.equal(s.counters.get('inconsistent', 'netif_receive_skb_entry'), 7);
-  assert.equal(s.counters.get('inconsistent', 'net_dev_start_xmit'), 0);
-  assert.deepEqual(s.counters.series('inconsistent').map(([h]) => h).sort(), ['net_dev_start_xmit', 'netif_receive_skb_entry'], 'no series for a made-up hook');
+  const [a] = feed(s, ['{"type": "map", "data": {"@inconsistent": {"tracepoint:net:netif_receive_skb_entry,255": 7, "tracepoint:net:net_dev_start_xmit,255": -1, "tracepoint:net:made_up,255": 3}}}']);
+  assert.equal(s.counters.get('inconsistent', 'netif_receive_skb_entry\tunseen'), 7);
+  assert.equal(s.counters.get('inconsistent', 'net_dev_start_xmit\tunseen'), 0);
+  assert.deepEqual(s.counters.series('inconsistent').map(([h]) => h).sort(), ['net_dev_start_xmit\tunseen', 'netif_receive_skb_entry\tunseen'], 'no series for a made-up hook');
   assert.equal(s.counters.get('unparsable_lines'), 2);
   assert.equal(a.kind, 'problem');
 });
 
 test('a sampled event from a hook this plan does not have is unparsable, not an event', () => {
   const s = new TracerState(plan(['net_dev_start_xmit']), GSO_TABLE_4_14, 8);
-  const text = 'FLE3 kind=1 crit=1 hook=tracepoint:net:netif_receive_skb_entry ifindex=2 skb=0x1 shinfo=0x2 before=0x0 after=0x0 len=3040 data_len=0 nr_frags=0 gso_size=1348 gso_segs=0 gso_type=3 gso_before=0x0 cloned=0 ethertype=2048 proto=6 a=20012c6:0 b=10012c6:0 sport=1 dport=2 cpu=0 pid=1 ts=9 dev=tap0\n\ncomm=x';
+  const text = 'FLE4 kind=1 crit=1 hook=tracepoint:net:netif_receive_skb_entry ifindex=2 skb=0x1 shinfo=0x2 before=0x0 after=0x0 len=3040 data_len=0 nr_frags=0 gso_size=1348 gso_segs=0 gso_type=3 gso_before=0x0 cloned=0 ethertype=2048 proto=6 a=20012c6:0 b=10012c6:0 sport=1 dport=2 cpu=0 pid=1 ts=9 culprit=255 culprit_ts=0 dev=tap0\n\nculprit_stack=\ncomm=x';
   const [a] = feed(s, [JSON.stringify({ type: 'printf', data: text })]);
   assert.equal(a.kind, 'problem');
   assert.equal(s.events.list().length, 0);
@@ -82,15 +97,15 @@ test('attached at the first heartbeat after the announcement (bpftrace announces
 
 test('property: no sequence of bpftrace lines, however malformed, throws or lowers a counter', () => {
   const s = new TracerState(plan(['netif_receive_skb_entry']), GSO_TABLE_4_14, 4);
-  const maps = fc.record({ name: fc.constantFrom('@inconsistent', '@inspected', '@ticks', '@x', ''), key: fc.constantFrom('tracepoint:net:netif_receive_skb_entry', 'x', ''), v: fc.oneof(fc.integer(), fc.string(), fc.double(), fc.constant(null)) })
+  const maps = fc.record({ name: fc.constantFrom('@inconsistent', '@inspected', '@ticks', '@x', ''), key: fc.constantFrom('tracepoint:net:netif_receive_skb_entry,255', 'tracepoint:net:netif_receive_skb_entry', 'x', '', ','), v: fc.oneof(fc.integer(), fc.string(), fc.double(), fc.constant(null)) })
     .map(({ name, key, v }) => JSON.stringify({ type: 'map', data: { [name]: { [key]: v } } }));
-  const line = fc.oneof(maps, fc.string({ unit: 'binary' }), fc.json(), fc.constantFrom('{"type": "printf", "data": "FLE3 kind=1"}', '{"type": "lost_events", "data": {"events": 1e400}}'));
+  const line = fc.oneof(maps, fc.string({ unit: 'binary' }), fc.json(), fc.constantFrom('{"type": "printf", "data": "FLE4 kind=1"}', '{"type": "lost_events", "data": {"events": 1e400}}'));
   fc.assert(fc.property(fc.array(line, { maxLength: 30 }), (lines) => {
-    let before = s.counters.get('inconsistent', 'netif_receive_skb_entry');
+    let before = s.counters.get('inconsistent', 'netif_receive_skb_entry\tunseen');
     for (const l of lines) {
       s.apply(parseRecord(l), 1);
       if (Math.random() < 0.1) s.runStarted();
-      const now = s.counters.get('inconsistent', 'netif_receive_skb_entry');
+      const now = s.counters.get('inconsistent', 'netif_receive_skb_entry\tunseen');
       assert.ok(now >= before);
       before = now;
     }

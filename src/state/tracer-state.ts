@@ -5,12 +5,13 @@
 import type { BpftraceRecord } from '../bpftrace/records.js';
 import { parseSampledEvent } from '../bpftrace/sampled-event.js';
 import type { GsoTable } from '../kernel/gso.js';
-import { hookName, type Mode, type ModePlan } from '../modes.js';
-import { HEARTBEAT_MAP } from '../probes/program.js';
+import { culpritName, hookName, UNSEEN, type Mode, type ModePlan } from '../modes.js';
+import { CULPRIT_KEYED_MAPS, HEARTBEAT_MAP } from '../probes/program.js';
 import { AttachStatus } from './attach-status.js';
 import { Counters } from './counters.js';
 import { decodeEvent, type DecodedEvent } from './decoded-event.js';
 import { EventRing } from './event-ring.js';
+import { hookCulpritLabel } from './hook-culprit.js';
 
 /** Counters the agent keeps. */
 const AGENT_COUNTERS = ['lost_events', 'unparsable_lines', 'helper_errors', 'tracer_restarts', 'tracer_stalls'] as const;
@@ -40,7 +41,9 @@ export class TracerState {
     this.unattached = plan.unattached;
     this.knownHooks = new Set(plan.hooks);
     this.events = new EventRing(eventsCapacity);
-    for (const name of this.mode.counters) for (const hook of this.hooks) this.counters.ensure(name, hook);
+    for (const name of this.mode.counters) {
+      for (const hook of this.hooks) this.counters.ensure(name, CULPRIT_KEYED_MAPS.includes(name) ? hookCulpritLabel(hook, UNSEEN) : hook);
+    }
     for (const name of AGENT_COUNTERS) this.counters.ensure(name);
   }
 
@@ -61,14 +64,15 @@ export class TracerState {
           return this.status.heartbeat(nowMs) ? { kind: 'attached', probes: this.status.attachedProbes } : { kind: 'none' };
         }
         if (!this.mode.counters.includes(name)) return { kind: 'none' };
-        // only this plan's hooks become labels: a key the program cannot print is not a new series
+        // only this plan's hooks (and culprits) become labels: a key the program cannot print is not a new series
         const rejected = [...record.rejected];
-        const byHook = new Map<string, number>();
+        const byLabel = new Map<string, number>();
+        const culpritKeyed = CULPRIT_KEYED_MAPS.includes(name);
         for (const [key, v] of record.values) {
-          const hook = hookName(this.mode, key);
-          if (this.knownHooks.has(hook)) byHook.set(hook, v); else rejected.push(key);
+          const label = this.seriesLabel(key, culpritKeyed);
+          if (label !== undefined) byLabel.set(label, v); else rejected.push(key);
         }
-        const rose = this.counters.observe(name, byHook);
+        const rose = this.counters.observe(name, byLabel);
         if (rose.length && (name === 'inconsistent' || name === 'overrun')) this.lastSeenSeconds[name] = nowMs / 1000;
         if (rejected.length) {
           return this.unparsable(`bpftrace map @${name}: keys with a bad value or an unknown hook`, { keys: rejected.slice(0, 4).map((k) => k.slice(0, 64)) }, rejected.length);
@@ -81,7 +85,9 @@ export class TracerState {
         const e = parsed.event;
         const hook = hookName(this.mode, e.hookKey);
         if (!this.knownHooks.has(hook)) return this.unparsable('sampled event from an unknown hook', { hook: e.hookKey });
-        const event = decodeEvent(e, hook, this.gsoNames, nowMs);
+        const culprit = culpritName(this.mode, e.culpritKey);
+        if (!culprit) return this.unparsable('sampled event with an unknown culprit', { culprit: e.culpritKey });
+        const event = decodeEvent(e, hook, culprit, this.gsoNames, nowMs);
         this.events.push(event);
         return { kind: 'event', event };
       }
@@ -96,6 +102,19 @@ export class TracerState {
       default:
         return { kind: 'none' };
     }
+  }
+
+  /** A map key as the program printed it ("hook" or "hook,culprit") -> the counter's series label; undefined if unknown. */
+  private seriesLabel(key: string, culpritKeyed: boolean): string | undefined {
+    if (!culpritKeyed) {
+      const hook = hookName(this.mode, key);
+      return this.knownHooks.has(hook) ? hook : undefined;
+    }
+    const comma = key.lastIndexOf(',');
+    if (comma < 0) return undefined;
+    const hook = hookName(this.mode, key.slice(0, comma));
+    const culprit = culpritName(this.mode, key.slice(comma + 1));
+    return this.knownHooks.has(hook) && culprit ? hookCulpritLabel(hook, culprit) : undefined;
   }
 
   private unparsable(message: string, detail: Record<string, unknown>, n = 1): Applied {

@@ -10,7 +10,7 @@ const event: DecodedEvent = {
   gso_type_before_names: 'NONE', ethertype: 0x0800, l3: 'ipv4', src: '198.18.0.2', dst: '198.18.0.1',
   comm: 'python3', ktime_ns: '1', time: new Date(2026, 10, 26, 14, 23, 45, 123).toISOString(), stack: ['netif_receive_skb+142', 'tun_get_user+3464'],
   ifindex: 2, len: 3040, data_len: 0, nr_frags: 0, gso_size: 1348, gso_segs: 0, gso_type: 3, cloned: 0, proto: 6, sport: 40000, dport: 5201, cpu: 1, pid: 3494,
-  gso_type_names: 'TCPV4|DODGY',
+  gso_type_names: 'TCPV4|DODGY', culprit: 'unseen',
 };
 const style = { verbose: false, stackTrace: false, color: false, functionWidth: 24 };
 
@@ -85,14 +85,26 @@ test('in a kernel-function mode every kind is counted', () => {
   const hooks = ['skb_gro_receive_list', 'skb_segment_list', 'skb_segment', '__skb_linearize'];
   const lines = statistics({ counters: c, rowsShown: 0, sampleRate: 20, modeName: 'kprobe', modeCounters, hooks });
   assert.ok(lines.includes('Total events:       50'));
-  c.observe('inconsistent', new Map([['__skb_linearize', 7]]));
+  c.observe('inconsistent', new Map([['__skb_linearize\tunseen', 7]]));
   assert.ok(statistics({ counters: c, rowsShown: 0, sampleRate: 20, modeName: 'kprobe', modeCounters, hooks })
     .includes('  INCONSISTENT:     7    (none at skb_segment: linear GSO skbs, legal where they were seen)'));
-  c.observe('inconsistent', new Map([['__skb_linearize', 7], ['skb_segment', 2]]));
-  assert.ok(statistics({ counters: c, rowsShown: 0, sampleRate: 20, modeName: 'kprobe', modeCounters, hooks })
-    .includes('  INCONSISTENT:     9    <- This is the problem! (2 at skb_segment)'));
+  c.observe('inconsistent', new Map([['__skb_linearize\tunseen', 7], ['skb_segment\tunseen', 2], ['skb_segment\tpskb_expand_head', 3]]));
+  const problem = statistics({ counters: c, rowsShown: 0, sampleRate: 20, modeName: 'kprobe', modeCounters, hooks });
+  assert.ok(problem.includes('  INCONSISTENT:     12    <- This is the problem! (5 at skb_segment; culprits: pskb_expand_head 3, unseen 2)'), problem.join('\n'));
   assert.ok(lines.includes('  CREATE events:    25'));
   assert.ok(lines.includes('  MODIFY events:    0'));
+});
+
+test('a dangerous row names its culprit (verbose), and --stack-trace prints the culprit\'s stack after the row\'s', () => {
+  const found = { ...event, hook: 'skb_segment', culprit: 'bpf_skb_pull_data', culprit_age_ns: '1204000', culprit_stack: ['bpf_skb_pull_data+5', 'tcf_classify+90'] };
+  const verbose = eventLines(found, { ...style, verbose: true });
+  assert.equal(verbose[3], '  -> Culprit: bpf_skb_pull_data, 1.204 ms before');
+  assert.match(eventLines(event, { ...style, verbose: true })[3], /^  -> Culprit: unseen \(no hooked function/);
+  assert.deepEqual(eventLines(found, { ...style, stackTrace: true }).slice(1), [
+    '        netif_receive_skb+142', '        tun_get_user+3464',
+    '      culprit bpf_skb_pull_data, when it wrote this skb:', '        bpf_skb_pull_data+5', '        tcf_classify+90',
+  ]);
+  assert.equal(eventLines(event, { ...style, stackTrace: true }).length, 3, 'no culprit, no culprit stack');
 });
 
 test('hostile names cannot forge a row or drive the terminal', () => {
@@ -100,7 +112,7 @@ test('hostile names cannot forge a row or drive the terminal', () => {
   assert.equal(printable('\u001b]0;pwned\u0007a\\b'), '\\x1b]0;pwned\\x07a\\x5cb');
   assert.equal(printable('\u00e9t\u00e9 kworker/0:1'), '\u00e9t\u00e9 kworker/0:1');
   const lines = eventLines({ ...event, comm: 'a\nb\u001b[2J', dev: 'd\re' }, { ...style, verbose: true });
-  assert.equal(lines.length, 3);
+  assert.equal(lines.length, 4);
   assert.ok(lines.every((l) => !/[\u0000-\u001f]/.test(l)), 'no control character reaches the terminal');
   assert.match(lines[0], /a\\x0ab\\x1b\[2J/);
   assert.match(lines[1], /dev=d\\x0de /);

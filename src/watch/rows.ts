@@ -3,6 +3,8 @@
 import type { DecodedEvent } from '../state/decoded-event.js';
 import type { Counters } from '../state/counters.js';
 import { CRASH_POINT_HOOKS, danger } from '../state/danger.js';
+import { splitLabel } from '../state/hook-culprit.js';
+import { UNSEEN } from '../modes.js';
 
 export interface RowStyle { verbose: boolean; stackTrace: boolean; color: boolean; functionWidth: number }
 
@@ -87,11 +89,24 @@ export function eventLines(e: DecodedEvent, s: RowStyle): string[] {
     lines.push(`  -> Flow: ${flow} | dev=${printable(e.dev)} len=${e.len} data_len=${e.data_len} nr_frags=${e.nr_frags} cloned=${e.cloned}`);
     const d = danger(e);
     if (d.level !== 'none') lines.push(`  -> ${d.level === 'critical' ? 'CRITICAL' : 'WARNING'}: ${d.why}`);
+    if (d.level !== 'none') lines.push(`  -> Culprit: ${culpritText(e)}`);
   } else {
     lines.push(`${time}${cpu}${event}${fn} | ${e.skb.padEnd(18)} | ${fragListChange(e)}${tail ? ` ${tail}` : ''}`);
   }
-  if (s.stackTrace) for (const frame of e.stack) lines.push(`        ${frame}`);
+  if (s.stackTrace) {
+    for (const frame of e.stack) lines.push(`        ${frame}`);
+    if (e.culprit_stack?.length) {
+      lines.push(`      culprit ${e.culprit}, when it wrote this skb:`);
+      for (const frame of e.culprit_stack) lines.push(`        ${frame}`);
+    }
+  }
   return lines.map((l) => paint(l, s));
+}
+
+/** "bpf_skb_pull_data, 1.204 ms before" or why there is none. */
+function culpritText(e: DecodedEvent): string {
+  if (e.culprit === UNSEEN) return 'unseen (no hooked function cleared its frag_list or changed its GSO fields while remembered)';
+  return e.culprit_age_ns === undefined ? e.culprit : `${e.culprit}, ${(Number(e.culprit_age_ns) / 1e6).toFixed(3)} ms before`;
 }
 
 export interface StatisticsInput {
@@ -107,9 +122,16 @@ export function statistics(x: StatisticsInput): string[] {
   const value = (name: string) => (has(name) ? String(c.sum(name)) : `n/a (${x.modeName} mode cannot see it)`);
   const total = ['create', 'clear', 'modify', 'access', 'inconsistent', 'overrun'].filter(has).reduce((n, k) => n + c.sum(k), 0);
   const inconsistent = c.sum('inconsistent'), overrun = c.sum('overrun');
-  const atCrashPoints = c.series('inconsistent').reduce((n, [hook, v]) => n + (CRASH_POINT_HOOKS.includes(hook) ? v : 0), 0);
+  // at the crash point, by culprit: "bpf_skb_pull_data 5, unseen 2"
+  const culprits = new Map<string, number>();
+  for (const [label, v] of c.series('inconsistent')) {
+    const { hook, culprit = UNSEEN } = splitLabel(label);
+    if (v > 0 && CRASH_POINT_HOOKS.includes(hook)) culprits.set(culprit, (culprits.get(culprit) ?? 0) + v);
+  }
+  const atCrashPoints = [...culprits.values()].reduce((n, v) => n + v, 0);
+  const byCulprit = [...culprits].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
   const seesCrashPoint = x.hooks.some((h) => CRASH_POINT_HOOKS.includes(h));
-  const inconsistentNote = atCrashPoints > 0 ? `    <- This is the problem! (${atCrashPoints} at ${CRASH_POINT_HOOKS.join(', ')})`
+  const inconsistentNote = atCrashPoints > 0 ? `    <- This is the problem! (${atCrashPoints} at ${CRASH_POINT_HOOKS.join(', ')}; culprits: ${byCulprit})`
     : inconsistent === 0 ? ''
       : seesCrashPoint ? `    (none at ${CRASH_POINT_HOOKS.join(', ')}: linear GSO skbs, legal where they were seen)`
         : `    (${x.modeName} mode cannot see ${CRASH_POINT_HOOKS.join(', ')}, where they would crash)`;

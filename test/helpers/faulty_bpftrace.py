@@ -18,9 +18,9 @@ REAL = os.environ.get("FLX_REAL_BPFTRACE", "bpftrace")
 PR_SET_PDEATHSIG = 1
 JUNK = [
     "Attaching 8 probes...",
-    '{"type": "map", "data": {"@inconsistent": {"tracepoint:net:made_up": 5}}}',
+    '{"type": "map", "data": {"@inconsistent": {"tracepoint:net:made_up,255": 5}}}',
     '{"type": "map", "data": {"@inspected": {"tracepoint:net:netif_receive_skb_entry": -3}}}',
-    '{"type": "printf", "data": "FLE3 kind=1 crit=1 hook=x comm=evil"}',
+    '{"type": "printf", "data": "FLE4 kind=1 crit=1 hook=x comm=evil"}',
     '{"type": "nonsense", "data": 1}',
     '{"type": "map", "data": {"@x": {"a": 1',
     "\x00\x01\x02 binary",
