@@ -1,7 +1,8 @@
 // The one source of the alert rules. deploy/generate.ts renders it into the
 // plain Prometheus rule file (and the Kubernetes PrometheusRule); a test fails
 // when a committed file differs from what this produces. What pages is
-// src/state/danger.ts: INCONSISTENT at a crash point, OVERRUN anywhere.
+// src/state/danger.ts: INCONSISTENT at a crash point, OVERRUN anywhere,
+// FRAGLIST without a list at list segmentation; each page names its culprit.
 import { CRASH_POINT_HOOKS, LIST_CRASH_POINT_HOOKS } from '../src/state/danger.js';
 
 export interface AlertSettings {
@@ -28,31 +29,72 @@ export interface Rule {
   labels: Record<string, string>;
   annotations: Record<string, string>;
 }
-export interface RuleGroup { name: string; rules: Rule[] }
+export interface RecordingRule { record: string; expr: string }
+export interface RuleGroup { name: string; rules: Array<Rule | RecordingRule> }
+
+/** The crash-state counters: labelled by hook and culprit. */
+const CULPRIT_COUNTERS = ['frag_list_inconsistent_total', 'frag_list_overrun_total', 'frag_list_fraglist_without_list_total'] as const;
+type CulpritCounter = (typeof CULPRIT_COUNTERS)[number];
+
+/**
+ * A crash-state counter summed over its culprits, per host and hook. The pages
+ * watch this sum: a culprit's series is born when its first skb is counted,
+ * with that count as its first sample, which increase() cannot see; the sum
+ * already exists (the agent starts every hook's "unseen" series at 0) and
+ * rises. All series of a host reset together (one agent process), so the sum
+ * resets only when they do.
+ */
+export const perHookTotal = (counter: CulpritCounter) => `instance_hook:${counter}:sum`;
 
 export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
   const sel = (metric: string, more = '') => `${metric}{${s.jobSelector}${more ? `,${more}` : ''}}`;
+  /**
+   * The culprit of the alert's host and hook: of the culprits named (not
+   * "unseen"), the one whose count rose most in 10 minutes (a series born in
+   * that window counts from 0). A template query: it names, it never fires.
+   */
+  const culpritQuery = (counter: CulpritCounter) => {
+    const m = sel(counter, 'instance=%[1]q,hook=%[2]q,culprit!~"unseen|"');
+    return `query (printf \`topk(1, ${m} - (${m} offset 10m or ${m} * 0) > 0)\` $labels.instance $labels.hook)`;
+  };
+  const culprit = (counter: CulpritCounter, phrase: string) => `{{ with ${culpritQuery(counter)} }}${phrase}{{ . | first | label "culprit" }}{{ end }}`;
+  const culpritAnnotation = (counter: CulpritCounter) => ({
+    culprit: `{{ with ${culpritQuery(counter)} }}{{ . | first | label "culprit" }}{{ else }}unseen{{ end }}`,
+  });
   const atCrashPoint = `hook=~"${CRASH_POINT_HOOKS.join('|')}"`;
   const atListCrashPoint = `hook=~"${LIST_CRASH_POINT_HOOKS.join('|')}"`, notAtListCrashPoint = `hook!~"${LIST_CRASH_POINT_HOOKS.join('|')}"`;
-  const rule = (alert: string, severity: string, expr: string, forDuration: string | undefined, summary: string, description: string): Rule => ({
+  const rule = (alert: string, severity: string, expr: string, forDuration: string | undefined, summary: string, description: string,
+    more: Record<string, string> = {}): Rule => ({
     alert, expr, ...(forDuration ? { for: forDuration } : {}),
     labels: { severity },
-    annotations: { summary, description, runbook_url: `${s.runbookBaseUrl}#${alert.toLowerCase()}` },
+    annotations: { summary, description, ...more, runbook_url: `${s.runbookBaseUrl}#${alert.toLowerCase()}` },
   });
+  const rose = (counter: CulpritCounter, hooks = '') => `increase(${sel(perHookTotal(counter), hooks)}[10m]) > 0`;
+  const cleared = ' its frag_list was cleared (or its GSO fields changed) by ';
   return [
     {
-      name: 'fraglist-exporter.pages',
+      // what the skbs' state raises: the per-hook totals first (a group's rules run in order, so the
+      // alerts read this evaluation's totals), then the pages and the FRAGLIST warning
+      name: 'fraglist-exporter.skbs',
       rules: [
+        ...CULPRIT_COUNTERS.map((c) => ({ record: perHookTotal(c), expr: `sum without (culprit) (${sel(c)})` })),
         // only at the crash point: the same state on receive and after a linearize is legal (graphed, never paged)
-        rule('FragListInconsistentSkb', s.pageSeverity, `increase(${sel('frag_list_inconsistent_total', atCrashPoint)}[10m]) > 0`, undefined,
-          'INCONSISTENT skb at {{ $labels.hook }} on {{ $labels.instance }}',
-          'About {{ $value | humanize }} GSO skbs with a NULL frag_list, no frags and no paged data reached {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes: the state of the skb_segment crash reports, at the crash point.'),
-        rule('FragListOverrunSkb', s.pageSeverity, `increase(${sel('frag_list_overrun_total')}[10m]) > 0`, undefined,
-          'OVERRUN skbs on {{ $labels.instance }} at {{ $labels.hook }}: skb_segment would crash on them',
-          'About {{ $value | humanize }} skbs claimed more paged data (data_len) than their frags and frag_list hold, at hook {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes. skb_segment dereferences a NULL frag_list on such an skb.'),
-        rule('FragListFraglistWithoutListSkb', s.pageSeverity, `increase(${sel('frag_list_fraglist_without_list_total', atListCrashPoint)}[10m]) > 0`, undefined,
-          'FRAGLIST skb without a frag_list at {{ $labels.hook }} on {{ $labels.instance }}',
-          'About {{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list reached {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes: list segmentation dereferences the missing list; kernels without the 2024 fraglist fixes crash here.'),
+        rule('FragListInconsistentSkb', s.pageSeverity, rose('frag_list_inconsistent_total', atCrashPoint), undefined,
+          `INCONSISTENT skb at {{ $labels.hook }} on {{ $labels.instance }}${culprit('frag_list_inconsistent_total', `;${cleared}`)}`,
+          'About {{ $value | humanize }} GSO skbs with a NULL frag_list, no frags and no paged data reached {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes: the state of the skb_segment crash reports, at the crash point.',
+          culpritAnnotation('frag_list_inconsistent_total')),
+        rule('FragListOverrunSkb', s.pageSeverity, rose('frag_list_overrun_total'), undefined,
+          `OVERRUN skbs on {{ $labels.instance }} at {{ $labels.hook }}: skb_segment would crash on them${culprit('frag_list_overrun_total', `;${cleared}`)}`,
+          'About {{ $value | humanize }} skbs claimed more paged data (data_len) than their frags and frag_list hold, at hook {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes. skb_segment dereferences a NULL frag_list on such an skb.',
+          culpritAnnotation('frag_list_overrun_total')),
+        rule('FragListFraglistWithoutListSkb', s.pageSeverity, rose('frag_list_fraglist_without_list_total', atListCrashPoint), undefined,
+          `FRAGLIST skb without a frag_list at {{ $labels.hook }} on {{ $labels.instance }}${culprit('frag_list_fraglist_without_list_total', `;${cleared}`)}`,
+          'About {{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list reached {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes: list segmentation dereferences the missing list; kernels without the 2024 fraglist fixes crash here.',
+          culpritAnnotation('frag_list_fraglist_without_list_total')),
+        rule('FragListFraglistWithoutListSeen', s.warningSeverity, rose('frag_list_fraglist_without_list_total', notAtListCrashPoint), undefined,
+          `FRAGLIST skbs without a frag_list at {{ $labels.hook }} on {{ $labels.instance }}${culprit('frag_list_fraglist_without_list_total', `;${cleared}`)}`,
+          'About {{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list were seen at {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes (typically a BPF program pulling all data of a fraglist-GRO skb). Harmless on this kernel unless list segmentation gets them; kernels without the 2024 fraglist fixes crash on them.',
+          culpritAnnotation('frag_list_fraglist_without_list_total')),
       ],
     },
     {
@@ -73,9 +115,6 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
           + ` and on (job, instance) ${sel('frag_list_tracer_up')} == 1`, '15m',
           'Hook {{ $labels.hook }} is not attached on {{ $labels.instance }}',
           'The tracer on {{ $labels.instance }} runs in {{ $labels.mode }} mode without hook {{ $labels.hook }}, which this kernel has: skbs passing there are not counted.'),
-        rule('FragListFraglistWithoutListSeen', s.warningSeverity, `increase(${sel('frag_list_fraglist_without_list_total', notAtListCrashPoint)}[10m]) > 0`, undefined,
-          'FRAGLIST skbs without a frag_list at {{ $labels.hook }} on {{ $labels.instance }}',
-          'About {{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list were seen at {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes (typically a BPF program pulling all data of a fraglist-GRO skb). Harmless on this kernel unless list segmentation gets them; kernels without the 2024 fraglist fixes crash on them.'),
         rule('FragListEventsLost', s.warningSeverity, `increase(${sel('frag_list_events_lost_total')}[10m]) > 0`, undefined,
           'Sampled events are being lost on {{ $labels.instance }}',
           'bpftrace reported about {{ $value | humanize }} lost events on {{ $labels.instance }} in 10 minutes. Counters stay exact; sampled event details are missing.'),
@@ -88,4 +127,4 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
 }
 
 /** Every alert name, for tests and the runbook check. */
-export const ALERT_NAMES = ruleGroups().flatMap((g) => g.rules.map((r) => r.alert));
+export const ALERT_NAMES = ruleGroups().flatMap((g) => g.rules.flatMap((r) => ('alert' in r ? [r.alert] : [])));

@@ -41,6 +41,19 @@ const FRAGLIST_PANEL: PanelSpec = { title: 'FRAGLIST without a list per second, 
   description: `SKB_GSO_FRAGLIST with a NULL frag_list. At ${LIST_CRASH_POINT_HOOKS.join(' / ')} it pages (kernels without the 2024 fraglist fixes crash there); elsewhere (a pulling BPF helper's return) it warns.`,
   targets: [{ expr: rate('frag_list_fraglist_without_list_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] };
 
+/** skbs per culprit over the range; a culprit's series is born at its first count, which increase() would miss */
+const sinceRange = (m: string) => {
+  const x = `${m}{${F},culprit!~"unseen|"}`;
+  return `sum by (instance, hook, culprit) (${x} - (${x} offset $__range or ${x} * 0)) > 0`;
+};
+const CULPRIT_PANEL: PanelSpec = { title: 'Culprits: who left skbs in a crash state', kind: 'table', unit: 'none', expectsData: false, width: 12,
+  description: 'The hooked writer (kprobe and fentry modes) that last cleared the frag_list or changed the GSO fields of skbs later seen INCONSISTENT, OVERRUN or FRAGLIST without a list, by host and hook, over the selected range. The sampled events (/events) carry its stack.',
+  targets: [
+    { expr: sinceRange('frag_list_inconsistent_total'), legend: 'INCONSISTENT', instant: true },
+    { expr: sinceRange('frag_list_overrun_total'), legend: 'OVERRUN', instant: true },
+    { expr: sinceRange('frag_list_fraglist_without_list_total'), legend: 'FRAGLIST without a list', instant: true },
+  ] };
+
 const FLEET: DashboardSpec = {
   uid: 'fraglist-fleet', title: 'frag_list / Fleet overview',
   description: 'Hosts seeing skbs in the states that crash skb_segment, and the health of the tracers that look for them.',
@@ -71,6 +84,7 @@ const FLEET: DashboardSpec = {
         description: 'skbs whose data_len exceeds their frags plus frag_list.',
         targets: [{ expr: rate('frag_list_overrun_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
       FRAGLIST_PANEL,
+      CULPRIT_PANEL,
       { title: 'Top hosts by INCONSISTENT skbs', kind: 'table', unit: 'none', expectsData: true, width: 12,
         description: 'INCONSISTENT skbs per host and hook over the selected range (only skb_segment pages).',
         targets: [{ expr: `topk(10, sum by (instance, hook) (increase(frag_list_inconsistent_total{${F}}[$__range])))`, instant: true }] },
@@ -102,6 +116,7 @@ const HOST: DashboardSpec = {
       { title: 'OVERRUN skbs per second', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12, description: 'By hook.',
         targets: [{ expr: rate('frag_list_overrun_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
       FRAGLIST_PANEL,
+      CULPRIT_PANEL,
       { title: 'OVERRUN checks not finished', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
         description: 'skbs with more frags, or a longer frag_list, than the probe walks.',
         targets: [{ expr: rate('frag_list_overrun_unverified_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
