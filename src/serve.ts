@@ -6,6 +6,7 @@ import { UsageError, type ServeConfig } from './config.js';
 import { staleAfterMs, Watchdog } from './bpftrace/watchdog.js';
 import { inspectHost } from './kernel/host.js';
 import { lookupInterface, NO_INTERFACE, resolveInterface, type InterfaceId } from './kernel/interface.js';
+import { eventLogLine } from './outputs/event-log.js';
 import { createApp } from './outputs/http.js';
 import { LogLimiter } from './outputs/log-limit.js';
 import { createRegistries } from './outputs/metrics.js';
@@ -129,11 +130,13 @@ export async function serve(config: ServeConfig): Promise<number> {
 function logApplied(log: Logger, a: Applied, limit: LogLimiter): void {
   switch (a.kind) {
     case 'event': {
-      const e = a.event;
-      if (e.kind === 'inconsistent' || e.kind === 'overrun' || e.inconsistent || e.overrun) {
+      const line = eventLogLine(a.event);
+      if (line.level === 'debug') {
+        if (log.isLevelEnabled('debug')) log.debug(a.event, line.msg);
+      } else {
         const held = limit.take('event');
-        if (held !== undefined) log.warn({ ...e, held_back: held }, `sampled ${e.kind.toUpperCase()} skb at ${e.hook}`);
-      } else if (log.isLevelEnabled('debug')) log.debug(e, `sampled ${e.kind.toUpperCase()} at ${e.hook}`);
+        if (held !== undefined) log[line.level]({ ...a.event, held_back: held }, line.msg);
+      }
       break;
     }
     case 'attached': log.info({ probes: a.probes }, 'probes attached'); break;
