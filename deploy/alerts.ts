@@ -128,3 +128,5 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
 
 /** Every alert name, for tests and the runbook check. */
 export const ALERT_NAMES = ruleGroups().flatMap((g) => g.rules.flatMap((r) => ('alert' in r ? [r.alert] : [])));
+/** Every rule, alerts and recordings, as promtool counts them. */
+export const RULE_COUNT = ruleGroups().flatMap((g) => g.rules).length;
