@@ -81,16 +81,21 @@ export async function inconsistentCounted(base: string, expected: number, act: (
 /** Prometheus text exposition, by "name{labels}" exactly as printed. */
 export class Metrics {
   constructor(readonly samples: Map<string, number>) {}
-  /** Sum of a family's samples whose labels include every given label. */
-  sum(name: string, labels: Record<string, string> = {}): number {
-    let total = 0, found = false;
+  /**
+   * Sum of a family's samples whose labels include every given label. No such
+   * sample throws, unless `unbornIsZero`: a series the agent creates at its
+   * first count (a new culprit) is 0 before it, but its family must exist.
+   */
+  sum(name: string, labels: Record<string, string> = {}, unbornIsZero = false): number {
+    let total = 0, found = false, family = false;
     for (const [key, v] of this.samples) {
       const m = /^([^{]+)(?:\{(.*)\})?$/.exec(key)!;
       if (m[1] !== name) continue;
+      family = true;
       const have = m[2] ?? '';
       if (Object.entries(labels).every(([k, val]) => have.split(',').includes(`${k}="${val}"`))) { total += v; found = true; }
     }
-    if (!found) throw new Error(`no sample of ${name} ${JSON.stringify(labels)}`);
+    if (!found && !(unbornIsZero && family)) throw new Error(`no sample of ${name} ${JSON.stringify(labels)}`);
     return total;
   }
 }

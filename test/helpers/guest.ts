@@ -34,6 +34,38 @@ export async function debianKernel(suite: string): Promise<{ root: string; vmlin
   return { root, vmlinuz: join(root, 'boot', vmlinuz), release: vmlinuz.slice('vmlinuz-'.length) };
 }
 
+/**
+ * The kernel's headers and kbuild, unpacked from the suite's packages, for
+ * building a test module; the build directory, or why not. Modules are built
+ * with this host's gcc, which must be the compiler the kernel was built with
+ * (bookworm's gcc-12 builds bookworm's kernel; trixie's is gcc-14).
+ */
+export async function debianKernelHeaders(suite: string, kernel: { root: string; release: string }): Promise<{ dir: string } | { why: string }> {
+  const config = readdirSync(join(kernel.root, 'boot')).find((f) => f.startsWith('config-'));
+  const cc = config && /^CONFIG_CC_VERSION_TEXT="(\S+)/m.exec(readFileSync(join(kernel.root, 'boot', config), 'utf8'))?.[1];
+  const hostGcc = (await execa('gcc', ['-dumpversion'], { reject: false })).stdout.split('.')[0];
+  if (cc !== `gcc-${hostGcc}`) return { why: `${kernel.release} was built with ${cc ?? 'an unknown compiler'}; this host has gcc-${hostGcc}` };
+  const root = join(CACHE, `headers-${kernel.release}`);
+  const dir = join(root, 'usr/src', `linux-headers-${kernel.release}`);
+  if (!existsSync(join(dir, 'Makefile'))) {
+    const apt = await privateApt(suite);
+    const pkg = `linux-headers-${kernel.release}`;
+    const deps = await execa('apt-cache', [...apt, 'depends', pkg]);
+    const pkgs = [pkg, ...[...deps.stdout.matchAll(/Depends: (linux-(?:headers-[\w.+-]+-common|kbuild-[\d.]+))/g)].map((m) => m[1])];
+    const debs = mkdtempSync(join(CACHE, 'debs-'));
+    try {
+      await execa('apt-get', [...apt, 'download', ...pkgs], { cwd: debs });
+      for (const deb of readdirSync(debs)) await execa('dpkg-deb', ['-x', join(debs, deb), root]);
+    } finally {
+      rmSync(debs, { recursive: true, force: true });
+    }
+    // the flavour's Makefile includes the common tree by its installed path
+    const makefile = join(dir, 'Makefile');
+    writeFileSync(makefile, readFileSync(makefile, 'utf8').replaceAll('/usr/src/', `${root}/usr/src/`));
+  }
+  return { dir };
+}
+
 /** apt options for a private state holding one suite's lists. */
 async function privateApt(suite: string): Promise<string[]> {
   const dir = join(CACHE, `apt-${suite}`);
@@ -55,17 +87,29 @@ export interface GuestRun { serial: string; seconds: number; attempts: number }
  * A boot that dies before /init runs is retried: under multi-threaded TCG a
  * kernel now and then oopses on an int3 while it patches its own text.
  */
-export async function runGuest(kernel: { root: string; vmlinuz: string }, modes: string[], timeoutMs: number): Promise<GuestRun> {
+export interface GuestOptions {
+  /** host port -> the guest's port, on 127.0.0.1 (a virtio NIC with user networking; restrict=on: it reaches nothing else) */
+  forward?: Array<[hostPort: number, guestPort: number]>;
+  /** seconds the scenario holds after its tc pull and OVERRUN phases, with the agent running (for a Prometheus on the host to page) */
+  holdSeconds?: number;
+  /** the kernel's headers (debianKernelHeaders): the OVERRUN module is built and its phase runs */
+  headersDir?: string;
+}
+
+export async function runGuest(kernel: { root: string; vmlinuz: string }, modes: string[], timeoutMs: number, o: GuestOptions = {}): Promise<GuestRun> {
   const dir = mkdtempSync(join(tmpdir(), 'flx-guest-'));
   try {
     const cpio = join(dir, 'initrd.cpio'), serial = join(dir, 'serial.log');
-    await execa('bash', [join(REPO, 'test/realkernel/build-initramfs.sh'), cpio, kernel.root, REPO]);
+    await execa('bash', [join(REPO, 'test/realkernel/build-initramfs.sh'), cpio, kernel.root, REPO, ...(o.headersDir ? [o.headersDir] : [])]);
+    const nic = o.forward?.length
+      ? ['-netdev', `user,id=n0,restrict=on,${o.forward.map(([h, g]) => `hostfwd=tcp:127.0.0.1:${h}-:${g}`).join(',')}`, '-device', 'virtio-net-pci,netdev=n0']
+      : ['-nic', 'none'];
     for (let attempt = 1; ; attempt++) {
       const t0 = Date.now();
       await execa('qemu-system-x86_64', [
         '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', '3072', '-display', 'none', '-monitor', 'none',
-        '-no-reboot', '-nic', 'none', '-serial', `file:${serial}`, '-kernel', kernel.vmlinuz, '-initrd', cpio,
-        '-append', `console=ttyS0 panic=-1 quiet flx_modes=${modes.join(',')}`,
+        '-no-reboot', ...nic, '-serial', `file:${serial}`, '-kernel', kernel.vmlinuz, '-initrd', cpio,
+        '-append', `console=ttyS0 panic=-1 quiet flx_modes=${modes.join(',')}${o.forward?.length ? ' flx_net=1' : ''} flx_hold=${o.holdSeconds ?? 0}`,
       ], { timeout: timeoutMs, reject: false });
       const text = readFileSync(serial, 'utf8');
       if (text.includes('FLX-KERNEL') || attempt === 3) return { serial: text, seconds: (Date.now() - t0) / 1000, attempts: attempt };
@@ -84,6 +128,8 @@ export interface ModeResult {
   udpSink?: string;
   /** `tc filter show` of the pulling program, as the guest printed it */
   tcFilter?: string;
+  /** the OVERRUN module's own report (dmesg), where it ran */
+  module?: string;
   log: string[];
 }
 
@@ -110,6 +156,7 @@ export function parseSerial(serial: string): { kernel?: string; done: boolean; m
     else if ((m = /^FLX-EXIT (\S+) (\d+)/.exec(line))) mode(m[1]).exitCode = Number(m[2]);
     else if ((m = /^FLX-UDP (\S+) (.*)$/.exec(line))) mode(m[1]).udpSink = m[2];
     else if ((m = /^FLX-TC (\S+) (.*)$/.exec(line))) mode(m[1]).tcFilter = m[2];
+    else if ((m = /^FLX-MODULE (\S+) (.*)$/.exec(line))) mode(m[1]).module = m[2];
     else if ((m = /^FLX-LOG (\S+) (.*)$/.exec(line))) mode(m[1]).log.push(m[2]);
   }
   return { kernel, done, modes };

@@ -2,11 +2,14 @@
 # Builds the initramfs of the real-kernel test guest from this host's own
 # binaries: busybox, bpftrace, node with the built agent, python3 for traffic,
 # ip, tc, ethtool, setpriv, the tc program pull_all.bpf.c (built here with
-# clang), plus veth, tun, sch_ingress and cls_bpf from the guest kernel package.
-#   build-initramfs.sh OUT.cpio KERNEL_ROOT REPO
+# clang), plus veth, tun, sch_ingress, cls_bpf and the virtio NIC from the
+# guest kernel package.
+#   build-initramfs.sh OUT.cpio KERNEL_ROOT REPO [HEADERS_DIR]
 # KERNEL_ROOT is a `dpkg-deb -x` of a linux-image package; REPO has dist/ built.
+# With HEADERS_DIR (that kernel's headers and kbuild), the test module
+# overrun_skb.ko is built against it and put beside the scenario.
 set -euo pipefail
-out=$1 kroot=${2%/} repo=${3%/}
+out=$1 kroot=${2%/} repo=${3%/} headers=${4:-}
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
@@ -38,7 +41,9 @@ tar -C / --exclude='python3.11/test' --exclude='python3.11/idlelib' --exclude='p
   -cf - usr/lib/python3.11 | tar -C "$root" -xf -
 
 # modules live in lib/ or usr/lib/ (trixie), plain or xz-compressed; busybox insmod wants them plain
-find "$kroot" -path '*/modules/*' \( -name 'veth.ko*' -o -name 'tun.ko*' -o -name 'sch_ingress.ko*' -o -name 'cls_bpf.ko*' \) | while read -r ko; do
+# (and the virtio NIC's chain, for a Prometheus on the host to scrape the agent through user networking)
+find "$kroot" -path '*/modules/*' \( -name 'veth.ko*' -o -name 'tun.ko*' -o -name 'sch_ingress.ko*' -o -name 'cls_bpf.ko*' \
+  -o -name 'virtio.ko*' -o -name 'virtio_ring.ko*' -o -name 'virtio_pci*.ko*' -o -name 'failover.ko*' -o -name 'net_failover.ko*' -o -name 'virtio_net.ko*' \) | while read -r ko; do
   case "$ko" in
     *.xz) xz -dc "$ko" > "$root/lib/modules/$(basename "$ko" .xz)" ;;
     *.zst) zstd -qdc "$ko" > "$root/lib/modules/$(basename "$ko" .zst)" ;;
@@ -56,6 +61,13 @@ mkdir -p "$root/app/test/helpers" "$root/app/test/realkernel"
 cp "$repo/test/helpers/tap_inject.py" "$root/app/test/helpers/"
 cp "$repo/test/realkernel/guest-scenario.sh" "$repo/test/realkernel/traffic.py" "$root/app/test/realkernel/"
 clang -O2 -g -target bpf -I/usr/include/"$(gcc -dumpmachine)" -c "$repo/test/realkernel/pull_all.bpf.c" -o "$root/app/test/realkernel/pull_all.bpf.o"
+if [ -n "$headers" ]; then
+  mod=$(mktemp -d)
+  cp "$repo"/test/realkernel/overrun_skb/{Kbuild,overrun_skb.c} "$mod/"
+  make -s -C "$headers" M="$mod" modules >/dev/null
+  cp "$mod/overrun_skb.ko" "$root/app/test/realkernel/"
+  rm -rf "$mod"
+fi
 cp "$repo/test/realkernel/guest-init.sh" "$root/init"
 chmod +x "$root/init"
 

@@ -2,6 +2,8 @@
 # /init of the real-kernel test guest. Settings come from the kernel command
 # line (unknown key=value parameters reach init's environment):
 #   flx_modes=kprobe,fentry   the probe modes to run the scenario in
+#   flx_net=1                 bring up eth0 (virtio, qemu user networking)
+#   flx_hold=N                seconds to hold after the tc pull phase (a Prometheus on the host pages)
 # the host's own tools first (util-linux setpriv, iproute2), busybox for the rest
 export PATH=/usr/bin:/usr/sbin:/bin:/sbin HOME=/tmp
 mount -t proc proc /proc
@@ -13,8 +15,11 @@ mount -t tracefs nodev /sys/kernel/tracing
 mount -t debugfs nodev /sys/kernel/debug
 mkdir -p /dev/net /run/netns
 [ -e /dev/net/tun ] || mknod /dev/net/tun c 10 200
-for m in /lib/modules/*.ko; do insmod "$m" 2>/dev/null; done
+# busybox insmod resolves no dependencies: passes until each module's are in
+for pass in 1 2 3; do for m in /lib/modules/*.ko; do insmod "$m" 2>/dev/null; done; done
 /usr/sbin/ip link set lo up
+# user networking's guest address: the host's Prometheus scrapes the agent through a forwarded port
+if [ "$flx_net" = 1 ]; then /usr/sbin/ip addr add 10.0.2.15/24 dev eth0; /usr/sbin/ip link set eth0 up; fi
 echo "FLX-KERNEL $(uname -r)"
 for mode in $(echo "${flx_modes:-kprobe}" | tr , ' '); do
   sh /app/test/realkernel/guest-scenario.sh "$mode"
