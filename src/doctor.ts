@@ -34,8 +34,12 @@ function render(h: HostFacts, v: Verdict): string {
   line(h.missingCapabilities.length === 0, h.missingCapabilities.length ? `missing ${h.missingCapabilities.join(', ')}` : 'capabilities to load BPF programs');
   line(h.btf, h.btf ? 'BTF at /sys/kernel/btf/vmlinux' : 'no BTF at /sys/kernel/btf/vmlinux');
   if (h.layout) line(true, `skb frag length field: ${h.layout.fragLenField} (frags at +${h.layout.fragsOffset}, ${h.layout.fragStride} bytes each)`);
-  line(h.btf || h.kernelHeaders, `kernel headers ${h.kernelHeaders ? 'installed' : 'not installed (not needed with BTF)'}`);
+  line(h.typesFrom !== 'none', `kernel headers ${h.kernelHeaders ? 'installed' : `not installed${h.typesFrom === 'btf' ? ' (not needed with BTF)' : ''}`}`);
   line(!h.bpftrace.error, h.bpftrace.error ?? `bpftrace ${h.bpftrace.version} (${h.bpftrace.path})`);
+  line(h.typesFrom !== 'none', `bpftrace reads kernel types from ${{
+    btf: 'BTF', 'btf-file': `BTF, given as BPFTRACE_BTF=${h.bpftrace.env?.BPFTRACE_BTF} (bpftrace ${h.bpftrace.version ?? ''} finds no kernel BTF by itself before Linux 5.11)`,
+    headers: 'the kernel headers (its --info says btf: no)', none: 'nowhere: no usable BTF (--info says btf: no) and no kernel headers',
+  }[h.typesFrom]}`);
   const types = Object.entries(h.bpftrace.probeTypes).filter(([k]) => ['kprobe', 'tracepoint', 'kfunc'].includes(k));
   if (types.length) line(true, `bpftrace --info probe types: ${types.map(([k, ok]) => `${k} ${ok ? 'yes' : 'no'}`).join(', ')}`);
   line(h.kprobePmu, `kernel kprobes ${h.kprobePmu ? 'available' : 'not compiled in (no kprobe PMU)'}`);

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { hookName, kernelFunctionPlan, MODES, tracepointPlan } from './modes.js';
 import { FUNCTION_HOOKS, kernelFunctionProgram } from './probes/program.js';
 
@@ -49,4 +50,15 @@ test('a kernel without skb_gro_receive_list/skb_segment_list (before 5.6): those
   assert.match(text, /^kretprobe:___pskb_trim,$/m);
   assert.match(text, /^kretprobe:bpf_skb_change_proto$/m, "the last writer closes the shared return block's list");
   assert.match(text, /^interval:s:\$1$/m);
+});
+
+test('where bpftrace reads kernel types from headers (no usable BTF), every program includes the structs it casts to; with BTF none does', () => {
+  const all = FUNCTION_HOOKS.map((h) => ({ name: h.fn, inKallsyms: true, traceable: true }));
+  for (const plan of [kernelFunctionPlan('kprobe', all, true), kernelFunctionPlan('fentry', all, true), tracepointPlan(['net_dev_start_xmit'], true)]) {
+    assert.ok('text' in plan.program && plan.program.text.startsWith('#include <linux/skbuff.h>\n#include <linux/netdevice.h>\n'), plan.mode.name);
+  }
+  for (const plan of [kernelFunctionPlan('kprobe', all), tracepointPlan(['net_dev_start_xmit'])]) {
+    const text = 'text' in plan.program ? plan.program.text : readFileSync(plan.program.path, 'utf8');
+    assert.doesNotMatch(text, /#include/, plan.mode.name);
+  }
 });

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FunctionStatus } from './kernel/host.js';
-import { COUNTER_MAPS, CULPRIT_UNSEEN, FUNCTION_HOOKS, HOOK_LABELS, kernelFunctionProgram } from './probes/program.js';
+import { COUNTER_MAPS, CULPRIT_UNSEEN, FUNCTION_HOOKS, HEADER_INCLUDES, HOOK_LABELS, kernelFunctionProgram } from './probes/program.js';
 
 export type ModeName = 'tracepoint' | 'kprobe' | 'fentry';
 /** best first: what `--mode auto` tries */
@@ -70,17 +70,19 @@ function tracepointPatterns(programText: string): string[] {
   return [...text.matchAll(/tracepoint:([\w*]+:[\w*]+)/g)].map((m) => m[1]);
 }
 
-export function tracepointPlan(netTracepoints: readonly string[]): ModePlan {
+/** `typesFromHeaders`: bpftrace reads kernel types from the kernel's headers (no usable BTF), so the program includes them. */
+export function tracepointPlan(netTracepoints: readonly string[], typesFromHeaders = false): ModePlan {
   const path = `${PROBES_DIR}tracepoint.bt`;
   const regexes = tracepointPatterns(readFileSync(path, 'utf8'))
     .filter((p) => p.startsWith('net:'))
     .map((p) => new RegExp(`^${p.slice(4).replace(/\*/g, '.*')}$`));
   const hooks = netTracepoints.filter((tp) => regexes.some((r) => r.test(tp))).sort();
-  return { mode: MODES.tracepoint, program: { path }, hooks, unattached: [] };
+  const program = typesFromHeaders ? { text: HEADER_INCLUDES + readFileSync(path, 'utf8') } : { path };
+  return { mode: MODES.tracepoint, program, hooks, unattached: [] };
 }
 
 /** The kprobe or fentry program less the functions this kernel lacks. */
-export function kernelFunctionPlan(name: 'kprobe' | 'fentry', functions: readonly FunctionStatus[]): ModePlan {
+export function kernelFunctionPlan(name: 'kprobe' | 'fentry', functions: readonly FunctionStatus[], typesFromHeaders = false): ModePlan {
   const status = new Map(functions.map((f) => [f.name, f]));
   const missing = new Map<string, { why: string; inKernel: boolean }>();
   for (const h of FUNCTION_HOOKS) {
@@ -89,7 +91,7 @@ export function kernelFunctionPlan(name: 'kprobe' | 'fentry', functions: readonl
     else if (f.traceable === false) missing.set(h.fn, { why: 'not traceable (notrace)', inKernel: true });
   }
   // generated for this kernel's functions (probes/NAME.bt is the same program with every hook, for reading)
-  const text = kernelFunctionProgram(name, (fn) => !missing.has(fn));
+  const text = kernelFunctionProgram(name, (fn) => !missing.has(fn), typesFromHeaders);
   const hooks: string[] = [], unattached: ModePlan['unattached'] = [];
   for (const h of FUNCTION_HOOKS) {
     for (const label of h.labels) {

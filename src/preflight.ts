@@ -25,17 +25,19 @@ export function assess(h: HostFacts, requested: ModeName | 'auto'): Verdict {
   if (!h.btf) problems.push({ what: 'no kernel BTF at /sys/kernel/btf/vmlinux (this version reads skb layouts from BTF)', fix: 'boot a kernel built with CONFIG_DEBUG_INFO_BTF=y (RHEL >= 8.2, Debian >= 11, Ubuntu >= 20.10 ship one)' });
   else if (h.layoutError) problems.push({ what: `cannot read skb_shared_info from BTF: ${h.layoutError}`, fix: 'report this kernel release with `fraglist-exporter doctor --json`' });
   if (!h.tracefs) problems.push({ what: 'tracefs is not mounted', fix: 'mount -t tracefs nodev /sys/kernel/tracing' });
+  if (h.typesFrom === 'none') problems.push({ what: `bpftrace ${h.bpftrace.version ?? ''} finds no usable BTF on this kernel (its --info says btf: no) and the kernel's headers are not installed`.replace('  ', ' '), fix: install({ apt: 'linux-headers-$(uname -r)', dnf: 'kernel-devel-$(uname -r)' }) });
+  const fromHeaders = h.typesFrom === 'headers';
 
   const functionsPresent = h.functions.filter((f) => f.inKallsyms && f.traceable !== false).length;
   const checks: Array<{ mode: ModeName; why?: string; plan: () => ModePlan }> = [
-    { mode: 'fentry', plan: () => kernelFunctionPlan('fentry', h.functions),
+    { mode: 'fentry', plan: () => kernelFunctionPlan('fentry', h.functions, fromHeaders),
       why: h.bpftrace.probeTypes.kfunc !== true ? 'bpftrace reports no kfunc (fentry) support on this kernel'
         : functionsPresent === 0 ? 'none of the watched kernel functions is present' : undefined },
-    { mode: 'kprobe', plan: () => kernelFunctionPlan('kprobe', h.functions),
+    { mode: 'kprobe', plan: () => kernelFunctionPlan('kprobe', h.functions, fromHeaders),
       why: !h.kprobePmu ? 'the kernel has no kprobes (no kprobe PMU: CONFIG_KPROBES is off)'
         : h.bpftrace.probeTypes.kprobe === false ? 'bpftrace reports no kprobe support'
         : functionsPresent === 0 ? 'none of the watched kernel functions is present' : undefined },
-    { mode: 'tracepoint', plan: () => tracepointPlan(h.netTracepoints),
+    { mode: 'tracepoint', plan: () => tracepointPlan(h.netTracepoints, fromHeaders),
       why: !h.tracefs ? 'tracefs not mounted' : h.bpftrace.probeTypes.tracepoint === false ? 'bpftrace reports no tracepoint support' : undefined },
   ];
   const modes: ModeCheck[] = [];

@@ -61,7 +61,7 @@ export async function startTracer(req: TracerRequest, handlers: TracerHandlers):
     let attached = false;
     let settle!: (ok: boolean) => void;
     const settled = new Promise<boolean>((r) => { settle = r; });
-    const supervisor = new Supervisor({ bpftracePath: req.bpftracePath, args, pdeathsig: facts.setprivPdeathsig, restart: req.restart }, {
+    const supervisor = new Supervisor({ bpftracePath: req.bpftracePath, args, env: facts.bpftrace.env, pdeathsig: facts.setprivPdeathsig, restart: req.restart }, {
       started() { state.runStarted(); },
       stdoutLine(line) {
         const a = state.apply(parseRecord(line), Date.now());

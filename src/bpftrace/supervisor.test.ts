@@ -81,3 +81,12 @@ test('kill() is a failure that restarts; restartWith() replaces the arguments an
   await sleep(100);
   assert.ok(!seen.out.includes('third'), 'nothing starts after stop()');
 });
+
+test('the tracer gets the environment the host needs (BPFTRACE_BTF on 5.10), on top of the agent\'s', async () => {
+  const { seen, hooks } = record();
+  const s = new Supervisor({ ...sh('echo "$BPFTRACE_BTF $HOME"; sleep 5'), env: { BPFTRACE_BTF: '/sys/kernel/btf/vmlinux' } }, hooks);
+  s.start();
+  while (seen.out.length < 1) await sleep(10);
+  await s.stop();
+  assert.equal(seen.out[0], `/sys/kernel/btf/vmlinux ${process.env.HOME}`);
+});

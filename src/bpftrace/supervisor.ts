@@ -16,6 +16,8 @@ export interface SupervisorHooks {
 export interface SupervisorOptions {
   bpftracePath: string;
   args: string[];
+  /** added to bpftrace's environment (BPFTRACE_BTF where bpftrace finds no kernel BTF by itself) */
+  env?: Record<string, string>;
   /** wrap in `setpriv --pdeathsig KILL` so a kill -9 of the agent takes bpftrace with it */
   pdeathsig: boolean;
   backoff?: { initialMs: number; maxMs: number; resetAfterMs: number };
@@ -54,7 +56,7 @@ export class Supervisor {
       ? ['setpriv', ['--pdeathsig', 'KILL', '--', this.opts.bpftracePath, ...this.args]]
       : [this.opts.bpftracePath, this.args];
     const startedAt = Date.now();
-    const child = execa(file, args, { buffer: false, reject: false, stdin: 'ignore', cleanup: true });
+    const child = execa(file, args, { buffer: false, reject: false, stdin: 'ignore', cleanup: true, env: this.opts.env });
     this.child = child;
     if (child.pid !== undefined) this.hooks.started(child.pid);
     const out = createInterface({ input: child.stdout! }).on('line', (l) => this.hooks.stdoutLine(l));

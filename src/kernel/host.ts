@@ -24,7 +24,16 @@ export interface HostFacts {
   missingCapabilities: string[];
   btf: boolean;
   kernelHeaders: boolean;
-  bpftrace: { path: string; version?: string; error?: string; probeTypes: Record<string, boolean> };
+  /**
+   * Where bpftrace reads kernel types: BTF when its --info says it has BTF (or
+   * does not say); the BTF file named in BPFTRACE_BTF where bpftrace finds no
+   * kernel BTF by itself (bpftrace 0.17 looks for it through bpf_btf_info's
+   * name and kernel_btf fields, which Linux 5.11 added: on 5.10 it finds none);
+   * else the kernel's headers when installed; else none.
+   */
+  typesFrom: 'btf' | 'btf-file' | 'headers' | 'none';
+  /** `env`: what bpftrace's environment must add on this host (BPFTRACE_BTF) */
+  bpftrace: { path: string; version?: string; error?: string; probeTypes: Record<string, boolean>; env?: Record<string, string> };
   /** kernel built with kprobes (a kprobe PMU); bpftrace --info does not check this */
   kprobePmu: boolean;
   tracefs?: string;
@@ -39,6 +48,10 @@ export interface HostFacts {
   gsoNamesSource: 'btf' | 'table';
 }
 
+/** bpftrace --info's "  name: yes|no" lines (probe types, kernel features such as btf) */
+const infoFlags = (text: string): Record<string, boolean> =>
+  Object.fromEntries([...text.matchAll(/^\s+([\w:]+): (yes|no)$/gm)].map((m) => [m[1], m[2] === 'yes']));
+
 export async function inspectHost(bpftracePath: string, opts: { mountTracefs: boolean }): Promise<HostFacts> {
   const kernelRelease = release();
   const btf = existsSync(BTF_PATH);
@@ -48,6 +61,7 @@ export async function inspectHost(bpftracePath: string, opts: { mountTracefs: bo
     missingCapabilities: missingBpfCapabilities(capEffOf(readFileSync('/proc/self/status', 'utf8'))),
     btf,
     kernelHeaders: existsSync(`/lib/modules/${kernelRelease}/build/include`),
+    typesFrom: 'btf',
     bpftrace: { path: bpftracePath, probeTypes: {} },
     kprobePmu: existsSync('/sys/bus/event_source/devices/kprobe'),
     netTracepoints: [],
@@ -77,7 +91,16 @@ export async function inspectHost(bpftracePath: string, opts: { mountTracefs: bo
   ]);
   if (bt.failed) facts.bpftrace.error = bt.code === 'ENOENT' ? `${bpftracePath}: not found` : String(bt.stderr || bt.shortMessage).split('\n')[0];
   else facts.bpftrace.version = bt.stdout.trim().replace(/^bpftrace\s+/, '');
-  for (const m of String(info.all ?? '').matchAll(/^\s+([\w:]+): (yes|no)$/gm)) facts.bpftrace.probeTypes[m[1]] = m[2] === 'yes';
+  facts.bpftrace.probeTypes = infoFlags(String(info.all ?? ''));
+  if (facts.bpftrace.probeTypes.btf === false && btf) {
+    // kfunc stays as the first answer: attaching one needs the kernel's BTF object ids, which a file has not
+    const withFile = await execa(bpftracePath, ['--info'], { reject: false, timeout: 20_000, all: true, env: { BPFTRACE_BTF: BTF_PATH } });
+    if (infoFlags(String(withFile.all ?? '')).btf) {
+      facts.bpftrace.env = { BPFTRACE_BTF: BTF_PATH };
+      facts.typesFrom = 'btf-file';
+    }
+  }
+  if (facts.typesFrom === 'btf' && facts.bpftrace.probeTypes.btf === false) facts.typesFrom = facts.kernelHeaders ? 'headers' : 'none';
   facts.setprivPdeathsig = !setpriv.failed && setpriv.stdout.includes('--pdeathsig');
 
   facts.tracefs = TRACEFS_DIRS.find((d) => existsSync(`${d}/events`));

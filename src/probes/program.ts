@@ -93,6 +93,16 @@ const HEADER = (mode: ProgramMode) => `/*
  */
 `;
 
+/**
+ * Where bpftrace reads kernel types from the kernel's headers instead of BTF
+ * (bpftrace 0.17 on Debian bullseye's 5.10), a program names the headers of
+ * the structs it casts to; with BTF it must not (they need not be installed).
+ */
+export const HEADER_INCLUDES = `#include <linux/skbuff.h>
+#include <linux/netdevice.h>
+#include <net/net_namespace.h>
+`;
+
 /** Reads the skb's state and evaluates filters and predicates; `$hook` must be set. */
 const SITE_STATE = `
   $sh = (struct skb_shared_info *)($skb->head + $skb->end);
@@ -355,13 +365,13 @@ ${printAndEnd('tracepoint', ['tb_tokens', 'tb_last'])}`;
  * attached to every writer's return, pops the frame and compares. skb_segment
  * has a block of its own: it is where GSO works on the skb.
  */
-export function kernelFunctionProgram(mode: 'kprobe' | 'fentry', present: (fn: string) => boolean = () => true): string {
+export function kernelFunctionProgram(mode: 'kprobe' | 'fentry', present: (fn: string) => boolean = () => true, typesFromHeaders = false): string {
   const [entry, ret] = mode === 'kprobe' ? ['kprobe', 'kretprobe'] : ['kfunc', 'kretfunc'];
   const arg = (h: FunctionHook) => (mode === 'kprobe' ? `arg${h.skbArg[0]}` : `args->${h.skbArg[1]}`);
   const hooks = FUNCTION_HOOKS.filter((h) => present(h.fn));
   const writers = hooks.filter((h) => h.role === 'writer');
   const segments = hooks.filter((h) => h.role === 'segment');
-  return `${HEADER(mode)}
+  return `${typesFromHeaders ? HEADER_INCLUDES : ''}${HEADER(mode)}
 /* Hook labels are printed as numbers: ${HOOK_LABELS.map((l, i) => `${i} ${l}`).join(', ')}. */
 ${writers.map((h) => writerEntry(h, entry, arg(h), mode)).join('')}${writers.length ? writersReturn(writers, ret) : ''}${segments.map((h) => segmentHook(h, entry, arg(h), mode)).join('')}
 ${printAndEnd(mode, ['tb_tokens', 'tb_last', 'depth', 'frame', 'culprit_id', 'culprit', 'culprit_stack', ...(mode === 'fentry' ? ['skb_addr'] : [])])}`;

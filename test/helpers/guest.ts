@@ -36,15 +36,10 @@ export async function debianKernel(suite: string): Promise<{ root: string; vmlin
 
 /**
  * The kernel's headers and kbuild, unpacked from the suite's packages, for
- * building a test module; the build directory, or why not. Modules are built
- * with this host's gcc, which must be the compiler the kernel was built with
- * (bookworm's gcc-12 builds bookworm's kernel; trixie's is gcc-14).
+ * building a test module. Modules are built with this host's gcc, which must be the compiler the kernel was
+ * built with (bookworm's gcc-12 builds bookworm's kernel; trixie's is gcc-14).
  */
-export async function debianKernelHeaders(suite: string, kernel: { root: string; release: string }): Promise<{ dir: string } | { why: string }> {
-  const config = readdirSync(join(kernel.root, 'boot')).find((f) => f.startsWith('config-'));
-  const cc = config && /^CONFIG_CC_VERSION_TEXT="(\S+)/m.exec(readFileSync(join(kernel.root, 'boot', config), 'utf8'))?.[1];
-  const hostGcc = (await execa('gcc', ['-dumpversion'], { reject: false })).stdout.split('.')[0];
-  if (cc !== `gcc-${hostGcc}`) return { why: `${kernel.release} was built with ${cc ?? 'an unknown compiler'}; this host has gcc-${hostGcc}` };
+export async function debianKernelHeaders(suite: string, kernel: { root: string; release: string }): Promise<KernelHeaders> {
   const root = join(CACHE, `headers-${kernel.release}`);
   const dir = join(root, 'usr/src', `linux-headers-${kernel.release}`);
   if (!existsSync(join(dir, 'Makefile'))) {
@@ -63,7 +58,18 @@ export async function debianKernelHeaders(suite: string, kernel: { root: string;
     const makefile = join(dir, 'Makefile');
     writeFileSync(makefile, readFileSync(makefile, 'utf8').replaceAll('/usr/src/', `${root}/usr/src/`));
   }
-  return { dir };
+  const config = readdirSync(join(kernel.root, 'boot')).find((f) => f.startsWith('config-'));
+  const cc = config && /^CONFIG_CC_VERSION_TEXT="(\S+)/m.exec(readFileSync(join(kernel.root, 'boot', config), 'utf8'))?.[1];
+  const hostGcc = (await execa('gcc', ['-dumpversion'], { reject: false })).stdout.split('.')[0];
+  const modules = cc === `gcc-${hostGcc}` ? true : `${kernel.release} was built with ${cc ?? 'an unknown compiler'}; this host has gcc-${hostGcc}`;
+  return { dir, modules };
+}
+
+export interface KernelHeaders {
+  /** the flavour's headers: generated includes, and the Makefile that builds against the common tree */
+  dir: string;
+  /** true: this host's gcc builds modules for the kernel; else why not */
+  modules: true | string;
 }
 
 /** apt options for a private state holding one suite's lists. */
@@ -92,15 +98,21 @@ export interface GuestOptions {
   forward?: Array<[hostPort: number, guestPort: number]>;
   /** seconds the scenario holds after its tc pull and OVERRUN phases, with the agent running (for a Prometheus on the host to page) */
   holdSeconds?: number;
-  /** the kernel's headers (debianKernelHeaders): the OVERRUN module is built and its phase runs */
-  headersDir?: string;
+  /** the kernel's headers (debianKernelHeaders): the OVERRUN module is built (where it can be) and its phase runs */
+  headers?: KernelHeaders;
+  /** the scenario's phases (guest-scenario.sh), all by default */
+  phases?: string[];
 }
 
 export async function runGuest(kernel: { root: string; vmlinuz: string }, modes: string[], timeoutMs: number, o: GuestOptions = {}): Promise<GuestRun> {
   const dir = mkdtempSync(join(tmpdir(), 'flx-guest-'));
   try {
     const cpio = join(dir, 'initrd.cpio'), serial = join(dir, 'serial.log');
-    await execa('bash', [join(REPO, 'test/realkernel/build-initramfs.sh'), cpio, kernel.root, REPO, ...(o.headersDir ? [o.headersDir] : [])]);
+    await execa('bash', [join(REPO, 'test/realkernel/build-initramfs.sh'), cpio, kernel.root, REPO], {
+      env: {
+        FLX_MODULE_HEADERS: o.headers?.modules === true ? o.headers.dir : '',
+      },
+    });
     const nic = o.forward?.length
       ? ['-netdev', `user,id=n0,restrict=on,${o.forward.map(([h, g]) => `hostfwd=tcp:127.0.0.1:${h}-:${g}`).join(',')}`, '-device', 'virtio-net-pci,netdev=n0']
       : ['-nic', 'none'];
@@ -109,7 +121,7 @@ export async function runGuest(kernel: { root: string; vmlinuz: string }, modes:
       await execa('qemu-system-x86_64', [
         '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', '3072', '-display', 'none', '-monitor', 'none',
         '-no-reboot', ...nic, '-serial', `file:${serial}`, '-kernel', kernel.vmlinuz, '-initrd', cpio,
-        '-append', `console=ttyS0 panic=-1 quiet flx_modes=${modes.join(',')}${o.forward?.length ? ' flx_net=1' : ''} flx_hold=${o.holdSeconds ?? 0}`,
+        '-append', `console=ttyS0 panic=-1 quiet flx_modes=${modes.join(',')}${o.forward?.length ? ' flx_net=1' : ''} flx_hold=${o.holdSeconds ?? 0}${o.phases ? ` flx_phases=${o.phases.join(',')}` : ''}`,
       ], { timeout: timeoutMs, reject: false });
       const text = readFileSync(serial, 'utf8');
       if (text.includes('FLX-KERNEL') || attempt === 3) return { serial: text, seconds: (Date.now() - t0) / 1000, attempts: attempt };
@@ -130,6 +142,8 @@ export interface ModeResult {
   tcFilter?: string;
   /** the OVERRUN module's own report (dmesg), where it ran */
   module?: string;
+  /** doctor's line saying where bpftrace reads kernel types */
+  typesFrom?: string;
   log: string[];
 }
 
@@ -157,6 +171,7 @@ export function parseSerial(serial: string): { kernel?: string; done: boolean; m
     else if ((m = /^FLX-UDP (\S+) (.*)$/.exec(line))) mode(m[1]).udpSink = m[2];
     else if ((m = /^FLX-TC (\S+) (.*)$/.exec(line))) mode(m[1]).tcFilter = m[2];
     else if ((m = /^FLX-MODULE (\S+) (.*)$/.exec(line))) mode(m[1]).module = m[2];
+    else if ((m = /^FLX-DOCTOR (\S+) (.*)$/.exec(line))) mode(m[1]).typesFrom = m[2];
     else if ((m = /^FLX-LOG (\S+) (.*)$/.exec(line))) mode(m[1]).log.push(m[2]);
   }
   return { kernel, done, modes };

@@ -4,12 +4,12 @@
 # ip, tc, ethtool, setpriv, the tc program pull_all.bpf.c (built here with
 # clang), plus veth, tun, sch_ingress, cls_bpf and the virtio NIC from the
 # guest kernel package.
-#   build-initramfs.sh OUT.cpio KERNEL_ROOT REPO [HEADERS_DIR]
+#   build-initramfs.sh OUT.cpio KERNEL_ROOT REPO
 # KERNEL_ROOT is a `dpkg-deb -x` of a linux-image package; REPO has dist/ built.
-# With HEADERS_DIR (that kernel's headers and kbuild), the test module
-# overrun_skb.ko is built against it and put beside the scenario.
+#   FLX_MODULE_HEADERS=DIR   that kernel's headers and kbuild: the test module
+#                            overrun_skb.ko is built against them
 set -euo pipefail
-out=$1 kroot=${2%/} repo=${3%/} headers=${4:-}
+out=$1 kroot=${2%/} repo=${3%/}
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
@@ -61,10 +61,10 @@ mkdir -p "$root/app/test/helpers" "$root/app/test/realkernel"
 cp "$repo/test/helpers/tap_inject.py" "$root/app/test/helpers/"
 cp "$repo/test/realkernel/guest-scenario.sh" "$repo/test/realkernel/traffic.py" "$root/app/test/realkernel/"
 clang -O2 -g -target bpf -I/usr/include/"$(gcc -dumpmachine)" -c "$repo/test/realkernel/pull_all.bpf.c" -o "$root/app/test/realkernel/pull_all.bpf.o"
-if [ -n "$headers" ]; then
+if [ -n "${FLX_MODULE_HEADERS:-}" ]; then
   mod=$(mktemp -d)
   cp "$repo"/test/realkernel/overrun_skb/{Kbuild,overrun_skb.c} "$mod/"
-  make -s -C "$headers" M="$mod" modules >/dev/null
+  make -s -C "$FLX_MODULE_HEADERS" M="$mod" modules >/dev/null
   cp "$mod/overrun_skb.ko" "$root/app/test/realkernel/"
   rm -rf "$mod"
 fi
