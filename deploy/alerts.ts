@@ -3,7 +3,7 @@
 // when a committed file differs from what this produces. What pages is
 // src/state/danger.ts: INCONSISTENT at a crash point, OVERRUN anywhere,
 // FRAGLIST without a list at list segmentation; each page names its culprit.
-import { CRASH_POINT_HOOKS, LIST_CRASH_POINT_HOOKS } from '../src/state/danger.js';
+import { CRASH_POINT_HOOKS, hookIn, hookNotIn, LIST_CRASH_POINT_HOOKS } from '../src/state/danger.js';
 
 export interface AlertSettings {
   /** label matchers selecting the exporter's scrape job */
@@ -61,8 +61,8 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
   const culpritAnnotation = (counter: CulpritCounter) => ({
     culprit: `{{ with ${culpritQuery(counter)} }}{{ . | first | label "culprit" }}{{ else }}unseen{{ end }}`,
   });
-  const atCrashPoint = `hook=~"${CRASH_POINT_HOOKS.join('|')}"`;
-  const atListCrashPoint = `hook=~"${LIST_CRASH_POINT_HOOKS.join('|')}"`, notAtListCrashPoint = `hook!~"${LIST_CRASH_POINT_HOOKS.join('|')}"`;
+  const atCrashPoint = hookIn(CRASH_POINT_HOOKS);
+  const atListCrashPoint = hookIn(LIST_CRASH_POINT_HOOKS), notAtListCrashPoint = hookNotIn(LIST_CRASH_POINT_HOOKS);
   const rule = (alert: string, severity: string, expr: string, forDuration: string | undefined, summary: string, description: string,
     more: Record<string, string> = {}): Rule => ({
     alert, expr, ...(forDuration ? { for: forDuration } : {}),

@@ -5,7 +5,7 @@ import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
-import { CRASH_POINT_HOOKS, LIST_CRASH_POINT_HOOKS } from '../src/state/danger.js';
+import { CRASH_POINT_HOOKS, hookIn, hookNotIn, LIST_CRASH_POINT_HOOKS } from '../src/state/danger.js';
 
 const DS = { type: 'prometheus', uid: '$datasource' };
 /** every selector carries these, as the dashboard linter wants */
@@ -24,7 +24,7 @@ export interface PanelSpec {
 export interface DashboardSpec { uid: string; title: string; description: string; rows: Array<{ title: string; panels: PanelSpec[] }> }
 
 /** INCONSISTENT pages only at a crash point (src/state/danger.ts); elsewhere it is graphed */
-const CRASH = `hook=~"${CRASH_POINT_HOOKS.join('|')}"`, NOT_CRASH = `hook!~"${CRASH_POINT_HOOKS.join('|')}"`;
+const CRASH = hookIn(CRASH_POINT_HOOKS), NOT_CRASH = hookNotIn(CRASH_POINT_HOOKS);
 const rate = (m: string, by: string, more = '') => `sum by (${by}) (rate(${m}{${F}${more ? `,${more}` : ''}}[$__rate_interval]))`;
 
 /** The split both dashboards show: INCONSISTENT pages only at the crash point; elsewhere it is a baseline. */

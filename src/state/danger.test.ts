@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { danger } from './danger.js';
+import { danger, hookIn, hookNotIn } from './danger.js';
 
 const seen = (kind: string, hook: string, inconsistent = false, overrun = false, fraglist_nolist = false) => danger({ kind, hook, inconsistent, overrun, fraglist_nolist }).level;
 
@@ -30,4 +30,9 @@ test('FRAGLIST without a list pages at the entry of list segmentation; elsewhere
   // a fixed kernel routes the pulled skb to skb_segment: INCONSISTENT there pages
   assert.equal(seen('fraglist_nolist', 'skb_segment', true, false, true), 'critical');
   assert.match(danger({ kind: 'fraglist_nolist', hook: 'skb_segment', inconsistent: true, overrun: false, fraglist_nolist: true }).why, /INCONSISTENT at skb_segment/);
+});
+
+test('hook matchers select exactly the crash points, or everything else', () => {
+  assert.equal(hookIn(['skb_segment']), 'hook=~"skb_segment"');
+  assert.equal(hookNotIn(['skb_segment_list_entry', 'x']), 'hook!~"skb_segment_list_entry|x"');
 });

@@ -14,6 +14,10 @@ export const CRASH_POINT_HOOKS: readonly string[] = ['skb_segment'];
 /** Where FRAGLIST without a list is about to be dereferenced (entry of the list segmenters). */
 export const LIST_CRASH_POINT_HOOKS: readonly string[] = ['skb_segment_list_entry'];
 
+/** PromQL label matchers on hook: at (or not at) the given hooks (the pager and the dashboards select by them). */
+export const hookIn = (hooks: readonly string[]) => `hook=~"${hooks.join('|')}"`;
+export const hookNotIn = (hooks: readonly string[]) => `hook!~"${hooks.join('|')}"`;
+
 export type DangerLevel = 'critical' | 'warning' | 'none';
 
 export interface Danger { level: DangerLevel; why: string }
