@@ -191,7 +191,7 @@ for (const suite of KERNELS) describe(`kernel-function modes on Debian ${suite}'
         // this kernel has the 2024 fixes: nothing reached list segmentation, so no FRAGLIST page; and no OVERRUN anywhere
         assert.deepEqual(mine.filter((a) => a.labels.alertname === 'FragListFraglistWithoutListSkb'
           || (a.labels.alertname === 'FragListOverrunSkb' && a.labels.hook !== 'pskb_expand_head')), [], 'no FRAGLIST page, and OVERRUN only from the module');
-        process.stdout.write(`# ${release} ${mode} webhook: ${show}\n#   page summary: ${page.annotations.summary}\n`);
+        process.stdout.write(`# ${release} ${mode} webhook: ${show}\n#   page: ${JSON.stringify({ labels: page.labels, annotations: page.annotations })}\n`);
       });
 
       test('a kernel module\'s skbs claiming paged data they do not have: OVERRUN at pskb_expand_head, one per skb, and the OVERRUN page', { skip: !MODULE_SUITES.includes(suite) && 'no module for this kernel (see above)' }, () => {
@@ -214,7 +214,7 @@ for (const suite of KERNELS) describe(`kernel-function modes on Debian ${suite}'
         assert.equal(page.labels.hook, 'pskb_expand_head');
         assert.equal(page.labels.severity, 'critical');
         assert.equal(page.annotations.culprit, 'unseen', 'the module set data_len itself: no hooked writer did');
-        process.stdout.write(`# ${release} ${mode} overrun module: OVERRUN at pskb_expand_head +${overrun}; page: ${page.annotations.summary}\n`);
+        process.stdout.write(`# ${release} ${mode} overrun module: OVERRUN at pskb_expand_head +${overrun}; page: ${JSON.stringify({ labels: page.labels, annotations: page.annotations })}\n`);
       });
 
       test('the agent stopped cleanly', () => {
