@@ -194,7 +194,8 @@ for (const suite of KERNELS) describe(`kernel-function modes on Debian ${suite}'
         process.stdout.write(`# ${release} ${mode} webhook: ${show}\n#   page: ${JSON.stringify({ labels: page.labels, annotations: page.annotations })}\n`);
       });
 
-      test('a kernel module\'s skbs claiming paged data they do not have: OVERRUN at pskb_expand_head, one per skb, and the OVERRUN page', { skip: !MODULE_SUITES.includes(suite) && 'no module for this kernel (see above)' }, () => {
+      // only where this host's gcc builds the kernel's modules (MODULE_SUITES): elsewhere the before hook says why, and there is no such test
+      if (MODULE_SUITES.includes(suite)) test('a kernel module\'s skbs claiming paged data they do not have: OVERRUN at pskb_expand_head, one per skb, and the OVERRUN page', () => {
         assert.match(r.module ?? '', new RegExp(`overrun_skb: ${OVERRUN_SKBS} skbs with data_len 2000`), 'the module ran');
         const overrun = delta('overrun', 'tap', 'frag_list_overrun_total', { hook: 'pskb_expand_head' });
         assert.equal(overrun, OVERRUN_SKBS);
