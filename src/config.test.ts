@@ -60,6 +60,15 @@ test('every bad value names its flag in one line', () => {
   assert.throws(() => serveConfig([], { FRAGLIST_SAMPLE_RATE: 'x' }), /--sample\.rate/);
 });
 
+test('--kernel.fraglist-fix: the operator\'s word on the 2024 fraglist fix, for every command; anything else is one line', () => {
+  assert.equal(serveConfig([], {}).fraglistFix, 'auto');
+  assert.equal(serveConfig(['--kernel.fraglist-fix=lacking'], {}).fraglistFix, 'lacking');
+  assert.equal(serveConfig([], { FRAGLIST_KERNEL_FRAGLIST_FIX: 'fixed' }).fraglistFix, 'fixed');
+  assert.equal(doctorConfig(['--kernel.fraglist-fix', 'fixed'], {}).fraglistFix, 'fixed');
+  assert.equal(watchConfig(['--kernel.fraglist-fix=lacking']).fraglistFix, 'lacking');
+  assert.throws(() => serveConfig(['--kernel.fraglist-fix=yes'], {}), /^Error: --kernel\.fraglist-fix: "yes" is not one of auto, fixed, lacking$/);
+});
+
 test('doctor takes --json', () => {
   assert.equal(doctorConfig(['--json'], {}).json, true);
   assert.equal(doctorConfig([], {}).json, false);
@@ -68,7 +77,7 @@ test('doctor takes --json', () => {
 test('watch takes the original watcher\'s flags, combined', () => {
   const c = watchConfig(['--src-ip', '10.132.114.11', '--dst-ip', '2001:db8::1', '--interface', 'ens11', '--gso-only', '--verbose', '--stack-trace']);
   assert.deepEqual({ ...c }, { srcIp: '10.132.114.11', dstIp: '2001:db8::1', interface: 'ens11', duration: 0, rate: 100, mode: 'auto', bpftracePath: 'bpftrace',
-    gsoOnly: true, verbose: true, stackTrace: true, json: false });
+    fraglistFix: 'auto', gsoOnly: true, verbose: true, stackTrace: true, json: false });
   assert.equal(watchConfig([]).srcIp, undefined);
 });
 

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import cron from 'node-cron';
 import { MODE_NAMES, type ModeName } from './modes.js';
+import type { FraglistFixOverride } from './kernel/fraglist-fix.js';
 
 export interface ListenAddress { host: string; port: number }
 
@@ -15,6 +16,7 @@ export interface ServeConfig {
   webConfigFile?: string;
   mode: ModeName | 'auto';
   bpftracePath: string;
+  fraglistFix: FraglistFixOverride;
   sampleRate: number;
   printInterval: number;
   eventsBuffer: number;
@@ -27,7 +29,7 @@ export interface ServeConfig {
 /** serve's in-kernel filters as typed: an agent watching one flow or one interface (by name; bpftrace/args.ts's KernelFilters has it resolved) */
 export interface ServeFilters { srcIp?: string; dstIp?: string; interface?: string; gsoOnly: boolean }
 
-export interface DoctorConfig { json: boolean; bpftracePath: string; mode: ModeName | 'auto' }
+export interface DoctorConfig { json: boolean; bpftracePath: string; mode: ModeName | 'auto'; fraglistFix: FraglistFixOverride }
 
 export interface WatchConfig {
   gsoOnly: boolean;
@@ -42,6 +44,7 @@ export interface WatchConfig {
   rate: number;
   mode: ModeName | 'auto';
   bpftracePath: string;
+  fraglistFix: FraglistFixOverride;
 }
 
 export class UsageError extends Error {}
@@ -96,6 +99,7 @@ const interfaceName: Parse<string> = (raw, f) => {
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export const MODE_CHOICES = ['auto', ...MODE_NAMES] as const;
+const FRAGLIST_FIX_CHOICES: readonly FraglistFixOverride[] = ['auto', 'fixed', 'lacking'];
 
 export const SERVE_FLAGS = {
   listen: flag('web.listen-address', ':10045', 'address to serve /metrics and the API on', parseListenAddress),
@@ -103,6 +107,8 @@ export const SERVE_FLAGS = {
   webConfigFile: flag('web.config.file', '', 'exporter-toolkit web config (TLS, client certificates, basic auth); read again when it changes', optional(text)),
   mode: flag('mode', 'auto', `probe mode: ${MODE_CHOICES.join('|')}`, oneOf(MODE_CHOICES)),
   bpftracePath: flag('bpftrace.path', 'bpftrace', 'bpftrace binary', text),
+  fraglistFix: flag('kernel.fraglist-fix', 'auto', 'whether this kernel has the 2024 fix "gso: fix udp gso fraglist segmentation after pull from frag_list": auto (from its version)|fixed|lacking',
+    oneOf(FRAGLIST_FIX_CHOICES)),
   sampleRate: flag('sample.rate', '10', 'sampled events per second (token bucket in the kernel; the rest are counted as suppressed)', intIn(0, 1000)),
   printInterval: flag('print.interval', '1', 'seconds between in-kernel counter reads', intIn(1, 3600)),
   eventsBuffer: flag('events.buffer', '256', 'sampled events kept for /events', intIn(1, 10_000)),
@@ -123,12 +129,14 @@ export const WATCH_FLAGS = {
   rate: flag('rate', '100', 'rows per second at most (in-kernel; the rest are counted)', intIn(1, 100_000)),
   mode: SERVE_FLAGS.mode,
   bpftracePath: SERVE_FLAGS.bpftracePath,
+  fraglistFix: SERVE_FLAGS.fraglistFix,
 };
 export const WATCH_SWITCHES = ['gso-only', 'verbose', 'stack-trace', 'json'];
 
 export const DOCTOR_FLAGS = {
   bpftracePath: SERVE_FLAGS.bpftracePath,
   mode: SERVE_FLAGS.mode,
+  fraglistFix: SERVE_FLAGS.fraglistFix,
 };
 
 const envName = (flagName: string) => `FRAGLIST_${flagName.toUpperCase().replace(/[.-]/g, '_')}`;

@@ -1,11 +1,12 @@
 // `fraglist-exporter doctor`: the preflight. Human output by default, --json
 // for machines; exit 0 when serve can run, 1 when it cannot.
 import type { DoctorConfig } from './config.js';
+import { crashesOnFraglistWithoutList } from './kernel/fraglist-fix.js';
 import { inspectHost, type HostFacts } from './kernel/host.js';
 import { assess, type Verdict } from './preflight.js';
 
 export async function doctor(config: DoctorConfig): Promise<number> {
-  const facts = await inspectHost(config.bpftracePath, { mountTracefs: true });
+  const facts = await inspectHost(config.bpftracePath, { mountTracefs: true, fraglistFix: config.fraglistFix });
   const verdict = assess(facts, config.mode);
   if (config.json) {
     process.stdout.write(JSON.stringify({
@@ -46,6 +47,10 @@ function render(h: HostFacts, v: Verdict): string {
   line(!!h.tracefs, h.tracefs ? `tracefs at ${h.tracefs}` : `tracefs not mounted${h.tracefsMountError ? `: ${h.tracefsMountError}` : ''}`);
   line(h.netTracepoints.length > 0, `net tracepoints: ${h.netTracepoints.length ? h.netTracepoints.join(', ') : 'none'}`);
   line(h.setprivPdeathsig, `setpriv --pdeathsig ${h.setprivPdeathsig ? 'available (bpftrace dies with the agent)' : 'unavailable (bpftrace ends at its next write after the agent dies)'}`);
+  line(!crashesOnFraglistWithoutList(h.fraglistFix.state), `fraglist fix ("gso: fix udp gso fraglist segmentation after pull from frag_list"): ${{
+    fixed: 'this kernel has it', lacking: 'this kernel LACKS it', unknown: 'not known for this kernel', 'no-fraglist-gso': 'not needed (no fraglist GSO before 5.6)',
+  }[h.fraglistFix.state]} (${h.fraglistFix.why})${crashesOnFraglistWithoutList(h.fraglistFix.state)
+    ? '; FRAGLIST skbs without a list page wherever seen (--kernel.fraglist-fix=fixed if it has it)' : ''}`);
   line(true, `GSO flag names from ${h.gsoNamesSource === 'btf' ? 'the kernel BTF' : 'the built-in table for this release'}`);
   out.push('', 'Watched kernel functions (for the kprobe and fentry modes):');
   for (const f of h.functions) {

@@ -6,6 +6,7 @@ import { bpftraceArgs, type KernelFilters } from './bpftrace/args.js';
 import { parseRecord } from './bpftrace/records.js';
 import { Supervisor } from './bpftrace/supervisor.js';
 import { ATTACH_TIMEOUT_MS } from './bpftrace/watchdog.js';
+import type { FraglistFixOverride } from './kernel/fraglist-fix.js';
 import { gsoMask } from './kernel/gso.js';
 import { inspectHost, type HostFacts } from './kernel/host.js';
 import type { ModeName, ModePlan } from './modes.js';
@@ -21,6 +22,8 @@ export interface TracerRequest {
   eventsCapacity: number;
   /** serve restarts bpftrace when it exits; watch ends */
   restart: boolean;
+  /** --kernel.fraglist-fix */
+  fraglistFix: FraglistFixOverride;
 }
 
 export interface TracerHandlers {
@@ -42,7 +45,7 @@ const HARMLESS_STDERR = [/couldn't set RLIMIT_MEMLOCK/, /Addrspace is not set/, 
 const isHarmlessStderr = (line: string) => HARMLESS_STDERR.some((r) => r.test(line));
 
 export async function startTracer(req: TracerRequest, handlers: TracerHandlers): Promise<Tracer | { error: string }> {
-  const facts = await inspectHost(req.bpftracePath, { mountTracefs: true });
+  const facts = await inspectHost(req.bpftracePath, { mountTracefs: true, fraglistFix: req.fraglistFix });
   const verdict = assess(facts, req.mode);
   if (!verdict.plans.length || !facts.layout) {
     const problems = verdict.problems.map((p) => `${p.what} (fix: ${p.fix})`).join('; ');

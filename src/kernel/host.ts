@@ -6,6 +6,7 @@ import { release } from 'node:os';
 import { Btf } from './btf.js';
 import { capEffOf, missingBpfCapabilities } from './capabilities.js';
 import { fragLayout, type FragLayout } from './layout.js';
+import { fraglistFix, type FraglistFix, type FraglistFixOverride } from './fraglist-fix.js';
 import { gsoTableForRelease, gsoTableFromBtf, type GsoTable } from './gso.js';
 import { FUNCTION_HOOKS } from '../probes/program.js';
 
@@ -46,13 +47,15 @@ export interface HostFacts {
   layoutError?: string;
   gsoNames: GsoTable;
   gsoNamesSource: 'btf' | 'table';
+  /** whether list segmentation survives SKB_GSO_FRAGLIST without a list here (the 2024 fix) */
+  fraglistFix: FraglistFix;
 }
 
 /** bpftrace --info's "  name: yes|no" lines (probe types, kernel features such as btf) */
 const infoFlags = (text: string): Record<string, boolean> =>
   Object.fromEntries([...text.matchAll(/^\s+([\w:]+): (yes|no)$/gm)].map((m) => [m[1], m[2] === 'yes']));
 
-export async function inspectHost(bpftracePath: string, opts: { mountTracefs: boolean }): Promise<HostFacts> {
+export async function inspectHost(bpftracePath: string, opts: { mountTracefs: boolean; fraglistFix?: FraglistFixOverride }): Promise<HostFacts> {
   const kernelRelease = release();
   const btf = existsSync(BTF_PATH);
   const facts: HostFacts = {
@@ -69,6 +72,8 @@ export async function inspectHost(bpftracePath: string, opts: { mountTracefs: bo
     setprivPdeathsig: false,
     gsoNames: gsoTableForRelease(kernelRelease),
     gsoNamesSource: 'table',
+    fraglistFix: fraglistFix({ release: kernelRelease, procVersion: readOptional('/proc/version'), versionSignature: readOptional('/proc/version_signature') },
+      opts.fraglistFix),
   };
 
   if (btf) {
@@ -125,6 +130,10 @@ function watchedFunctions(tracefs: string | undefined): FunctionStatus[] {
     inKallsyms: kallsyms?.has(name) ?? false,
     traceable: traceable ? traceable.has(name) : undefined,
   }));
+}
+
+function readOptional(path: string): string | undefined {
+  try { return readFileSync(path, 'utf8'); } catch { return undefined; }
 }
 
 function readSymbols(path: string, pick: (line: string) => string | undefined): Set<string> | undefined {

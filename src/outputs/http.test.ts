@@ -31,7 +31,7 @@ before(async () => {
   state.apply(parseRecord('{"type": "attached_probes", "data": {"probes": 8}}'), 1);
   state.apply(parseRecord('{"type": "map", "data": {"@ticks": 1}}'), 1);
   state.apply(parseRecord('{"type": "map", "data": {"@inconsistent": {"tracepoint:net:netif_receive_skb_entry,255": 7}}}'), 1);
-  base = await serve(createRegistries(state, health, { version: 't', bpftraceVersion: 'v0.17.0', kernel: 'k', gsoNamesSource: 'btf' }));
+  base = await serve(createRegistries(state, health, { version: 't', bpftraceVersion: 'v0.17.0', kernel: 'k', gsoNamesSource: 'btf', fraglistFix: { state: 'fixed', upstream: '6.12.57', why: 'w' } }));
 });
 after(() => { for (const s of servers) { s.closeAllConnections(); s.close(); } });
 

@@ -3,6 +3,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { CULPRIT_KEYED_MAPS } from '../probes/program.js';
 import { perHook, splitLabel } from '../state/hook-culprit.js';
+import type { FraglistFix } from '../kernel/fraglist-fix.js';
 import type { TracerState } from '../state/tracer-state.js';
 
 /** What the agent knows beyond the counters: the tracer reporting on time (src/bpftrace/watchdog.ts), the filtered interface present. */
@@ -12,7 +13,7 @@ export interface Health {
   interfacePresent?(): boolean | undefined;
 }
 
-export interface BuildInfo { version: string; bpftraceVersion: string; kernel: string; gsoNamesSource: string }
+export interface BuildInfo { version: string; bpftraceVersion: string; kernel: string; gsoNamesSource: string; fraglistFix: FraglistFix }
 
 /** metric name -> help, per-hook counters from kernel maps */
 const HOOK_COUNTERS: Record<string, [counter: string, help: string]> = {
@@ -107,6 +108,10 @@ function registerMetrics(registry: Registry, state: TracerState, health: Health,
   new Gauge({ name: 'frag_list_build_info', help: 'Agent, tracer and kernel versions; the probe mode in use.',
     labelNames: ['version', 'mode', 'bpftrace_version', 'kernel', 'gso_names', 'nodejs_version'], registers })
     .set({ version: build.version, mode, bpftrace_version: build.bpftraceVersion, kernel: build.kernel, gso_names: build.gsoNamesSource, nodejs_version: process.version }, 1);
+  // the alert rules join on it: FRAGLIST without a list pages wherever seen on a kernel whose state is lacking or unknown
+  new Gauge({ name: 'frag_list_kernel_fraglist_fix_info', help: 'Whether this kernel has the 2024 fix "gso: fix udp gso fraglist segmentation after pull from frag_list" (state: fixed|lacking|unknown|no-fraglist-gso), and the upstream release it was judged by.',
+    labelNames: ['state', 'upstream'], registers })
+    .set({ state: build.fraglistFix.state, upstream: build.fraglistFix.upstream ?? 'unknown' }, 1);
   // prom-client's process and runtime metrics, less the three gauges it names
   // *_total (nodejs_active_*_total), which promtool check metrics rejects.
   const defaults = new Registry();

@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { assertNoCounterDecreased, childBpftrace, CLI, isAlive, startAgent, until, sleep, type Agent, type Metrics } from '../helpers/agent.js';
 import { cleanup, inject, tapHost, vethPair } from '../helpers/net.js';
+import { readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { fraglistFix } from '../../src/kernel/fraglist-fix.js';
 
 const RATE = 20;
 const HOOK = 'netif_receive_skb_entry';
@@ -131,6 +134,9 @@ describe('serve on this kernel', () => {
     for (const name of ['frag_list_inconsistent_total', 'frag_list_overrun_total', 'frag_list_tracer_up', 'frag_list_build_info', 'frag_list_probe_attached']) {
       assert.match(text, new RegExp(`^${name}`, 'm'));
     }
+    // the fraglist fix the rules join on, judged from this host's version text
+    const fix = fraglistFix({ release: release(), procVersion: readFileSync('/proc/version', 'utf8') });
+    assert.match(text, new RegExp(`^frag_list_kernel_fraglist_fix_info\\{state="${fix.state}",upstream="${fix.upstream ?? 'unknown'}"\\} 1$`, 'm'));
     const om = await agent.get('/metrics', { accept: 'application/openmetrics-text; version=1.0.0' });
     assert.match(om.headers.get('content-type') ?? '', /application\/openmetrics-text/);
     assert.match(await om.text(), /# EOF\n$/);
