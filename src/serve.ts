@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
 import { UsageError, type ServeConfig } from './config.js';
 import { staleAfterMs, Watchdog } from './bpftrace/watchdog.js';
+import { crashesOnFraglistWithoutList } from './kernel/fraglist-fix.js';
 import { inspectHost } from './kernel/host.js';
 import { lookupInterface, NO_INTERFACE, resolveInterface, type InterfaceId } from './kernel/interface.js';
 import { eventLogLine } from './outputs/event-log.js';
@@ -31,13 +32,15 @@ export async function serve(config: ServeConfig): Promise<number> {
   let interfaceId = interfaceName ? resolveInterface(interfaceName, 'filter.interface') : undefined;
   // per kind of line: bpftrace's stderr (a few distinct lines at start), unusable output, sampled events
   const stderrLimit = new LogLimiter(10, 60_000);
+  let listSegmentationCrashes = false; // known once the host is inspected, before the first record
   const logLimit = new LogLimiter(1, 10_000);
   const eventLogLimit = new LogLimiter(10, 60_000);
   const tracer = await startTracer({
     bpftracePath: config.bpftracePath, mode: config.mode, printIntervalSeconds: config.printInterval,
     sampleRatePerSecond: config.sampleRate, filters: { ...addressFilters, interfaceId }, eventsCapacity: config.eventsBuffer, restart: true,
+    fraglistFix: config.fraglistFix,
   }, {
-    applied: (a) => logApplied(log, a, a.kind === 'event' ? eventLogLimit : logLimit),
+    applied: (a) => logApplied(log, a, a.kind === 'event' ? eventLogLimit : logLimit, listSegmentationCrashes),
     stderr: (line) => { const held = stderrLimit.take('stderr'); if (held !== undefined) log.warn({ stderr: line.slice(0, 500), held_back: held }, 'bpftrace'); },
     exited(info, tail, state) {
       state.status.detached();
@@ -51,6 +54,7 @@ export async function serve(config: ServeConfig): Promise<number> {
     return 1;
   }
   const { facts, verdict, plan, state, supervisor, retarget } = tracer;
+  listSegmentationCrashes = crashesOnFraglistWithoutList(facts.fraglistFix.state);
   const watchdog = new Watchdog(state.status, staleAfterMs(config.printInterval), (silentMs) => {
     state.counters.add('tracer_stalls');
     log.error({ silent_ms: silentMs, pid: supervisor.pid }, 'bpftrace stopped reporting; killing it to restart');
@@ -60,6 +64,7 @@ export async function serve(config: ServeConfig): Promise<number> {
   const status = { healthy: () => watchdog.healthy(), interfacePresent: () => (interfaceName ? interfaceId !== NO_INTERFACE : undefined) };
   const registries = createRegistries(state, status, {
     version: VERSION, bpftraceVersion: facts.bpftrace.version ?? 'unknown', kernel: facts.kernelRelease, gsoNamesSource: facts.gsoNamesSource,
+    fraglistFix: facts.fraglistFix,
   });
   const app = createApp(state, status, registries, config.telemetryPath, log);
   const server = createWebServer(app, webConfig, log);
@@ -75,7 +80,7 @@ export async function serve(config: ServeConfig): Promise<number> {
   const addr = server.address() as AddressInfo;
   log.info({
     mode: plan.mode.name, hooks: plan.hooks, unattached: plan.unattached, blind_spots: plan.mode.blindSpots,
-    listen: `${addr.address}:${addr.port}`, tls: Boolean(webConfig?.config.tls), basic_auth: Boolean(webConfig?.config.users.size), filters: config.filters, frag_layout: facts.layout, gso_names: facts.gsoNamesSource,
+    listen: `${addr.address}:${addr.port}`, tls: Boolean(webConfig?.config.tls), basic_auth: Boolean(webConfig?.config.users.size), filters: config.filters, frag_layout: facts.layout, gso_names: facts.gsoNamesSource, fraglist_fix: facts.fraglistFix,
     modes: verdict.modes, pid: supervisor.pid,
   }, 'serving');
   for (const u of plan.unattached) log.warn(u, `hook ${u.hook} not attached`);
@@ -88,7 +93,7 @@ export async function serve(config: ServeConfig): Promise<number> {
       if (interfaceName) await followInterface();
       // compared with the last assessment on paper, not with the running mode: after an attach-time
       // fallback those differ for good, and only a change is news
-      const again = assess(await inspectHost(config.bpftracePath, { mountTracefs: false }), config.mode);
+      const again = assess(await inspectHost(config.bpftracePath, { mountTracefs: false, fraglistFix: config.fraglistFix }), config.mode);
       const key = capabilityKey(again);
       if (key !== lastCapabilities) log.warn({ problems: again.problems, would_pick: again.plans[0]?.mode.name, running: plan.mode.name }, 'host capabilities changed');
       lastCapabilities = key;
@@ -127,10 +132,10 @@ export async function serve(config: ServeConfig): Promise<number> {
 }
 
 /** Logs what a record did; sampled events and problems through a limiter (counters stay exact). */
-function logApplied(log: Logger, a: Applied, limit: LogLimiter): void {
+function logApplied(log: Logger, a: Applied, limit: LogLimiter, listSegmentationCrashes: boolean): void {
   switch (a.kind) {
     case 'event': {
-      const line = eventLogLine(a.event);
+      const line = eventLogLine(a.event, listSegmentationCrashes);
       if (line.level === 'debug') {
         if (log.isLevelEnabled('debug')) log.debug(a.event, line.msg);
       } else {

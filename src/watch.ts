@@ -2,6 +2,7 @@
 // the same probes, parser and state as serve. Rows on stdout (line by line,
 // colour only on a TTY), notices on stderr, exact statistics at the end.
 import type { WatchConfig } from './config.js';
+import { crashesOnFraglistWithoutList } from './kernel/fraglist-fix.js';
 import { resolveInterface } from './kernel/interface.js';
 import type { ModePlan } from './modes.js';
 import type { TracerState } from './state/tracer-state.js';
@@ -19,6 +20,7 @@ export async function watch(config: WatchConfig): Promise<number> {
   const tracer = await startTracer({
     bpftracePath: config.bpftracePath, mode: config.mode, printIntervalSeconds: 1, sampleRatePerSecond: config.rate,
     filters: { gsoOnly: config.gsoOnly, srcIp: config.srcIp, dstIp: config.dstIp, interfaceId }, eventsCapacity: 1, restart: false,
+    fraglistFix: config.fraglistFix,
   }, {
     applied(a) {
       if (!style) return; // a refused mode's output
@@ -41,9 +43,10 @@ export async function watch(config: WatchConfig): Promise<number> {
     process.stderr.write(`fraglist-exporter watch: ${tracer.error}\n`);
     return 1;
   }
-  const { plan, state, supervisor } = tracer;
+  const { facts, plan, state, supervisor } = tracer;
   style = {
     verbose: config.verbose, stackTrace: config.stackTrace,
+    listSegmentationCrashes: crashesOnFraglistWithoutList(facts.fraglistFix.state),
     color: process.stdout.isTTY === true && !process.env.NO_COLOR,
     functionWidth: Math.max(20, ...plan.hooks.map((h) => h.length)),
   };

@@ -13,6 +13,10 @@ test('the log level follows the danger: error where it pages, warn where it warn
   // a pull that leaves FRAGLIST without a list: a CLEAR flagged so, which the old test logged at debug
   const pull = eventLogLine(e({ kind: 'clear', hook: 'bpf_skb_pull_data', inconsistent: false, fraglist_nolist: true, culprit: 'bpf_skb_pull_data' }));
   assert.equal(pull.level, 'warn');
+  // the same pull on a kernel without the 2024 fraglist fix: list segmentation will crash on it
+  const unfixed = eventLogLine(e({ kind: 'clear', hook: 'bpf_skb_pull_data', inconsistent: false, fraglist_nolist: true, culprit: 'bpf_skb_pull_data' }), true);
+  assert.equal(unfixed.level, 'error');
+  assert.match(unfixed.msg, /culprit bpf_skb_pull_data: .*crashes in skb_segment_list/);
   assert.equal(eventLogLine(e({ kind: 'fraglist_nolist', hook: 'skb_segment_list_entry', inconsistent: false, fraglist_nolist: true })).level, 'error');
   assert.equal(eventLogLine(e({ kind: 'create', hook: 'skb_gro_receive_list', inconsistent: false })).level, 'debug');
   assert.equal(eventLogLine(e({ kind: 'overrun', hook: 'pskb_expand_head', inconsistent: false, overrun: true })).level, 'error');

@@ -5,8 +5,9 @@ import type { DecodedEvent } from '../state/decoded-event.js';
 
 export interface EventLogLine { level: 'error' | 'warn' | 'debug'; msg: string }
 
-export function eventLogLine(e: DecodedEvent): EventLogLine {
-  const d = danger(e);
+/** `listSegmentationCrashes`: the kernel is not known to have the 2024 fraglist fix (danger.ts) */
+export function eventLogLine(e: DecodedEvent, listSegmentationCrashes = false): EventLogLine {
+  const d = danger(e, listSegmentationCrashes);
   const what = `sampled ${e.kind.toUpperCase()} at ${e.hook}`;
   if (d.level === 'none') return { level: 'debug', msg: what };
   const culprit = e.culprit === 'unseen' ? '' : `; culprit ${e.culprit}`;

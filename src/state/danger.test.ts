@@ -32,6 +32,15 @@ test('FRAGLIST without a list pages at the entry of list segmentation; elsewhere
   assert.match(danger({ kind: 'fraglist_nolist', hook: 'skb_segment', inconsistent: true, overrun: false, fraglist_nolist: true }).why, /INCONSISTENT at skb_segment/);
 });
 
+test('on a kernel not known to have the 2024 fraglist fix, FRAGLIST without a list pages wherever it is seen: skb_segment_list will crash on it', () => {
+  const d = danger({ kind: 'clear', hook: 'bpf_skb_pull_data', inconsistent: true, overrun: false, fraglist_nolist: true }, true);
+  assert.equal(d.level, 'critical');
+  assert.match(d.why, /crashes in skb_segment_list/);
+  assert.equal(danger({ kind: 'fraglist_nolist', hook: 'skb_segment_list_entry', inconsistent: true, overrun: false, fraglist_nolist: true }, true).level, 'critical');
+  // the seed's INCONSISTENT state is unaffected by the kernel's fraglist fix
+  assert.equal(danger({ kind: 'inconsistent', hook: 'napi_gro_receive_entry', inconsistent: true, overrun: false, fraglist_nolist: false }, true).level, 'warning');
+});
+
 test('hook matchers select exactly the crash points, or everything else', () => {
   assert.equal(hookIn(['skb_segment']), 'hook=~"skb_segment"');
   assert.equal(hookNotIn(['skb_segment_list_entry', 'x']), 'hook!~"skb_segment_list_entry|x"');

@@ -7,7 +7,9 @@
 // on, wherever it is seen. SKB_GSO_FRAGLIST with a NULL frag_list crashes list
 // segmentation on kernels without the 2024 fixes ("gso: fix udp/tcp fraglist
 // segmentation after pull from frag_list"): at its entry it pages; seen
-// elsewhere it warns (something on this host makes what crashes such kernels).
+// elsewhere it pages on a kernel not known to have the fix (the skb is on its
+// way to list segmentation, and a delay queue may hold it there for a while),
+// and warns on a fixed one (something on this host makes what crashes others).
 
 /** The hooks where INCONSISTENT means "about to crash": the seed's crash point. */
 export const CRASH_POINT_HOOKS: readonly string[] = ['skb_segment'];
@@ -31,8 +33,13 @@ export interface Observation {
   fraglist_nolist: boolean;
 }
 
-/** The most severe of what the skb's state means at this hook. */
-export function danger(o: Observation): Danger {
+/**
+ * The most severe of what the skb's state means at this hook.
+ * `listSegmentationCrashes`: this kernel is not known to have the 2024 fraglist
+ * fix (src/kernel/fraglist-fix.ts), so FRAGLIST without a list is about to
+ * crash it wherever it is seen: it will be segmented by skb_segment_list.
+ */
+export function danger(o: Observation, listSegmentationCrashes = false): Danger {
   const found: Danger[] = [];
   if (o.kind === 'overrun' || o.overrun) {
     found.push({ level: 'critical', why: 'data_len claims more than the frags and frag_list hold: skb_segment dereferences NULL on it' });
@@ -40,7 +47,9 @@ export function danger(o: Observation): Danger {
   if (o.kind === 'fraglist_nolist' || o.fraglist_nolist) {
     found.push(LIST_CRASH_POINT_HOOKS.includes(o.hook)
       ? { level: 'critical', why: `SKB_GSO_FRAGLIST with a NULL frag_list at ${o.hook}: list segmentation dereferences the missing list (kernels without the 2024 fraglist fixes crash)` }
-      : { level: 'warning', why: `SKB_GSO_FRAGLIST with a NULL frag_list at ${o.hook}: harmless on a fixed kernel, a crash on one without the 2024 fraglist fixes if it reaches list segmentation` });
+      : listSegmentationCrashes
+        ? { level: 'critical', why: `SKB_GSO_FRAGLIST with a NULL frag_list at ${o.hook}: this kernel is not known to have the 2024 fraglist fix, and crashes in skb_segment_list when it segments this skb` }
+        : { level: 'warning', why: `SKB_GSO_FRAGLIST with a NULL frag_list at ${o.hook}: harmless on this kernel (it has the 2024 fraglist fix), a crash on one without it if it reaches list segmentation` });
   }
   if (o.kind === 'inconsistent' || o.inconsistent) {
     found.push(CRASH_POINT_HOOKS.includes(o.hook)

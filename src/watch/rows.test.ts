@@ -12,7 +12,7 @@ const event: DecodedEvent = {
   ifindex: 2, len: 3040, data_len: 0, nr_frags: 0, gso_size: 1348, gso_segs: 0, gso_type: 3, cloned: 0, proto: 6, sport: 40000, dport: 5201, cpu: 1, pid: 3494,
   gso_type_names: 'TCPV4|DODGY', culprit: 'unseen',
 };
-const style = { verbose: false, stackTrace: false, color: false, functionWidth: 24 };
+const style = { verbose: false, stackTrace: false, color: false, functionWidth: 24, listSegmentationCrashes: false };
 
 test('default row: the guide\'s columns and marker, greppable; [CRITICAL] only at the crash point', () => {
   const [row] = eventLines(event, style);

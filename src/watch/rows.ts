@@ -6,7 +6,11 @@ import { CRASH_POINT_HOOKS, danger } from '../state/danger.js';
 import { splitLabel } from '../state/hook-culprit.js';
 import { UNSEEN } from '../modes.js';
 
-export interface RowStyle { verbose: boolean; stackTrace: boolean; color: boolean; functionWidth: number }
+export interface RowStyle {
+  verbose: boolean; stackTrace: boolean; color: boolean; functionWidth: number;
+  /** the kernel is not known to have the 2024 fraglist fix: FRAGLIST without a list is [CRITICAL] wherever seen (danger.ts) */
+  listSegmentationCrashes: boolean;
+}
 
 const RED = '\x1b[31;1m', YELLOW = '\x1b[33m', RESET = '\x1b[0m';
 const MARKER_COLORS: Record<string, string> = { '[CRITICAL]': RED, '[WARNING]': YELLOW, '[!!]': YELLOW };
@@ -42,10 +46,10 @@ function fragListChange(e: DecodedEvent): string {
 }
 
 /** The guide's markers: [CRITICAL] only where the agent pages (src/state/danger.ts). */
-function markers(e: DecodedEvent): string[] {
+function markers(e: DecodedEvent, s: RowStyle): string[] {
   const m: string[] = [];
   if (e.kind === 'clear') m.push('[!!]');
-  const level = danger(e).level;
+  const level = danger(e, s.listSegmentationCrashes).level;
   if (level === 'critical') m.push('[CRITICAL]');
   else if (level === 'warning' || (e.kind === 'access' && e.gso_size > 0)) m.push('[WARNING]');
   return m;
@@ -78,7 +82,7 @@ export function eventLines(e: DecodedEvent, s: RowStyle): string[] {
   const cpu = String(e.cpu).padEnd(4);
   const event = `${EVENT_LABEL[e.kind]} `.padEnd(13); // FRAGLIST_NOLIST overflows the guide's column by a few
   const fn = e.hook.padEnd(s.functionWidth);
-  const tail = [detail(e), ...markers(e)].filter(Boolean).join(' ');
+  const tail = [detail(e), ...markers(e, s)].filter(Boolean).join(' ');
   const lines: string[] = [];
   if (s.verbose) {
     const gso = `type=${e.gso_type_names} size=${e.gso_size} segs=${e.gso_segs}`;
@@ -87,7 +91,7 @@ export function eventLines(e: DecodedEvent, s: RowStyle): string[] {
       ? `non-IP (ethertype 0x${e.ethertype.toString(16).padStart(4, '0')})`
       : `${hostPort(e.src, e.sport, e.l3)} -> ${hostPort(e.dst, e.dport, e.l3)}`;
     lines.push(`  -> Flow: ${flow} | dev=${printable(e.dev)} len=${e.len} data_len=${e.data_len} nr_frags=${e.nr_frags} cloned=${e.cloned}`);
-    const d = danger(e);
+    const d = danger(e, s.listSegmentationCrashes);
     if (d.level !== 'none') lines.push(`  -> ${d.level === 'critical' ? 'CRITICAL' : 'WARNING'}: ${d.why}`);
     if (d.level !== 'none') lines.push(`  -> Culprit: ${culpritText(e)}`);
   } else {
