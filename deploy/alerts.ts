@@ -2,7 +2,9 @@
 // plain Prometheus rule file (and the Kubernetes PrometheusRule); a test fails
 // when a committed file differs from what this produces. What pages is
 // src/state/danger.ts: INCONSISTENT at a crash point, OVERRUN anywhere,
-// FRAGLIST without a list at list segmentation; each page names its culprit.
+// FRAGLIST without a list at list segmentation, or anywhere on a kernel not
+// known to have the 2024 fraglist fix; each page names its culprit.
+import { CRASHING_STATES } from '../src/kernel/fraglist-fix.js';
 import { CRASH_POINT_HOOKS, hookIn, hookNotIn, LIST_CRASH_POINT_HOOKS } from '../src/state/danger.js';
 
 export interface AlertSettings {
@@ -71,6 +73,9 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
   });
   const rose = (counter: CulpritCounter, hooks = '') => `increase(${sel(perHookTotal(counter), hooks)}[10m]) > 0`;
   const cleared = ' its frag_list was cleared (or its GSO fields changed) by ';
+  // hosts whose kernel crashes in list segmentation on FRAGLIST without a list (src/kernel/fraglist-fix.ts)
+  const listSegmentationCrashes = `on (job, instance) ${sel('frag_list_kernel_fraglist_fix_info', `state=~"${CRASHING_STATES.join('|')}"`)}`;
+  const fixState = `{{ with query (printf \`${sel('frag_list_kernel_fraglist_fix_info', 'instance=%q')}\` $labels.instance) }}{{ . | first | label "state" }}{{ else }}not reported{{ end }}`;
   return [
     {
       // what the skbs' state raises: the per-hook totals first (a group's rules run in order, so the
@@ -87,13 +92,15 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
           `OVERRUN skbs on {{ $labels.instance }} at {{ $labels.hook }}: skb_segment would crash on them${culprit('frag_list_overrun_total', `;${cleared}`)}`,
           'About {{ $value | humanize }} skbs claimed more paged data (data_len) than their frags and frag_list hold, at hook {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes. skb_segment dereferences a NULL frag_list on such an skb.',
           culpritAnnotation('frag_list_overrun_total')),
-        rule('FragListFraglistWithoutListSkb', s.pageSeverity, rose('frag_list_fraglist_without_list_total', atListCrashPoint), undefined,
-          `FRAGLIST skb without a frag_list at {{ $labels.hook }} on {{ $labels.instance }}${culprit('frag_list_fraglist_without_list_total', `;${cleared}`)}`,
-          'About {{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list reached {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes: list segmentation dereferences the missing list; kernels without the 2024 fraglist fixes crash here.',
-          culpritAnnotation('frag_list_fraglist_without_list_total')),
-        rule('FragListFraglistWithoutListSeen', s.warningSeverity, rose('frag_list_fraglist_without_list_total', notAtListCrashPoint), undefined,
+        // at list segmentation on any kernel; anywhere on a kernel without the fix, before the skb gets there
+        rule('FragListFraglistWithoutListSkb', s.pageSeverity,
+          `${rose('frag_list_fraglist_without_list_total', atListCrashPoint)} or (${rose('frag_list_fraglist_without_list_total', notAtListCrashPoint)} and ${listSegmentationCrashes})`, undefined,
+          `FRAGLIST skb without a frag_list at {{ $labels.hook }} on {{ $labels.instance }}: skb_segment_list crashes kernels without the 2024 fraglist fix on it${culprit('frag_list_fraglist_without_list_total', `;${cleared}`)}`,
+          `About {{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list were seen at {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes. When the kernel segments such an skb, skb_segment_list dereferences the missing list; state of this host's kernel as to the 2024 fraglist fix (frag_list_kernel_fraglist_fix_info): ${fixState}.`,
+          { ...culpritAnnotation('frag_list_fraglist_without_list_total'), crash_point: 'skb_segment_list' }),
+        rule('FragListFraglistWithoutListSeen', s.warningSeverity, `${rose('frag_list_fraglist_without_list_total', notAtListCrashPoint)} unless ${listSegmentationCrashes}`, undefined,
           `FRAGLIST skbs without a frag_list at {{ $labels.hook }} on {{ $labels.instance }}${culprit('frag_list_fraglist_without_list_total', `;${cleared}`)}`,
-          'About {{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list were seen at {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes (typically a BPF program pulling all data of a fraglist-GRO skb). Harmless on this kernel unless list segmentation gets them; kernels without the 2024 fraglist fixes crash on them.',
+          'About {{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list were seen at {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes (typically a BPF program pulling all data of a fraglist-GRO skb). This host\'s kernel has the 2024 fraglist fix (or its agent does not say: frag_list_kernel_fraglist_fix_info), so they are harmless here; kernels without it crash on them in skb_segment_list.',
           culpritAnnotation('frag_list_fraglist_without_list_total')),
       ],
     },
