@@ -5,6 +5,7 @@ import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+import { CRASHING_STATES } from '../src/kernel/fraglist-fix.js';
 import { CRASH_POINT_HOOKS, hookIn, hookNotIn, LIST_CRASH_POINT_HOOKS } from '../src/state/danger.js';
 
 const DS = { type: 'prometheus', uid: '$datasource' };
@@ -77,6 +78,9 @@ const FLEET: DashboardSpec = {
       { title: 'Hosts blind to skb_segment', kind: 'stat', unit: 'none', expectsData: true, width: 4,
         description: 'Hosts without skb_segment attached (tracepoint mode, or the hook failed): they cannot raise the INCONSISTENT page. OVERRUN still pages from them.',
         targets: [{ expr: `count(frag_list_build_info{${F}} unless on (job, instance) frag_list_probe_attached{${F},${CRASH}} == 1) or vector(0)`, instant: true }] },
+      { title: 'Hosts whose kernel lacks the fraglist fix', kind: 'stat', unit: 'none', expectsData: true, width: 4,
+        description: 'Hosts whose kernel lacks the 2024 fix "gso: fix udp gso fraglist segmentation after pull from frag_list", or is not known to have it: on them FRAGLIST without a list pages wherever it is seen (list segmentation crashes on it).',
+        targets: [{ expr: `count(frag_list_kernel_fraglist_fix_info{${F},state=~"${CRASHING_STATES.join('|')}"}) or vector(0)`, instant: true }] },
     ] },
     { title: 'Over time', panels: [
       ...INCONSISTENT_PANELS,
