@@ -3,6 +3,7 @@
 import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
+import { infoFlags } from '../bpftrace/info.js';
 import { Btf } from './btf.js';
 import { capEffOf, missingBpfCapabilities } from './capabilities.js';
 import { fragLayout, type FragLayout } from './layout.js';
@@ -51,9 +52,6 @@ export interface HostFacts {
   fraglistFix: FraglistFix;
 }
 
-/** bpftrace --info's "  name: yes|no" lines (probe types, kernel features such as btf) */
-const infoFlags = (text: string): Record<string, boolean> =>
-  Object.fromEntries([...text.matchAll(/^\s+([\w:]+): (yes|no)$/gm)].map((m) => [m[1], m[2] === 'yes']));
 
 export async function inspectHost(bpftracePath: string, opts: { mountTracefs: boolean; fraglistFix?: FraglistFixOverride }): Promise<HostFacts> {
   const kernelRelease = release();
