@@ -64,19 +64,22 @@ export async function startTracer(req: TracerRequest, handlers: TracerHandlers):
     let attached = false;
     let settle!: (ok: boolean) => void;
     const settled = new Promise<boolean>((r) => { settle = r; });
+    /** bpftrace's own messages: stderr, and (0.24+) compiler warnings on stdout before it attaches */
+    const diagnostic = (line: string) => {
+      if (isHarmlessStderr(line)) return;
+      tail.push(line);
+      if (tail.length > 8) tail.shift();
+      handlers.stderr(line);
+    };
     const supervisor = new Supervisor({ bpftracePath: req.bpftracePath, args, env: facts.bpftrace.env, pdeathsig: facts.setprivPdeathsig, restart: req.restart }, {
       started() { state.runStarted(); },
       stdoutLine(line) {
         const a = state.apply(parseRecord(line), Date.now());
+        if (a.kind === 'diagnostic') { diagnostic(a.line); return; }
         if (a.kind === 'attached' && !attached) { attached = true; settle(true); }
         handlers.applied(a);
       },
-      stderrLine(line) {
-        if (isHarmlessStderr(line)) return;
-        tail.push(line);
-        if (tail.length > 8) tail.shift();
-        handlers.stderr(line);
-      },
+      stderrLine: diagnostic,
       exited(info) {
         if (!attached) { settle(false); return; }
         handlers.exited(info, [...tail], state);

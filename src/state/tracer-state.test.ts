@@ -26,6 +26,7 @@ test('kernel maps become per-hook counters that survive a restart', () => {
 
 test('sampled events are decoded; garbage is counted and reported', () => {
   const s = new TracerState(plan(['netif_receive_skb_entry']), GSO_TABLE_4_14, 8);
+  feed(s, ['{"type": "attached_probes", "data": {"probes": 8}}']);
   const [ev, bad, lost] = feed(s, [
     JSON.stringify({ type: 'printf', data: 'FLE4 kind=1 crit=1 hook=tracepoint:net:netif_receive_skb_entry ifindex=2 skb=0x1 shinfo=0x2 before=0x0 after=0x0 len=3040 data_len=0 nr_frags=0 gso_size=1348 gso_segs=0 gso_type=1027 gso_before=0x0 cloned=0 ethertype=2048 proto=6 a=20012c6:0 b=10012c6:0 sport=1 dport=2 cpu=0 pid=1 ts=9 culprit=255 culprit_ts=0 dev=tap0\n\nculprit_stack=\ncomm=x' }),
     '{"type": "map", "data": {"@x": {"a": 1',
@@ -110,4 +111,22 @@ test('property: no sequence of bpftrace lines, however malformed, throws or lowe
       before = now;
     }
   }), { numRuns: 500 });
+});
+
+test('bpftrace 0.24+ prints compiler warnings on stdout before it attaches: diagnostics, not unparsable output; after attaching, the same line is unparsable', () => {
+  const s = new TracerState(plan(['netif_receive_skb_entry']), GSO_TABLE_4_14, 8);
+  // as bpftrace 0.27.0 printed them for probes/tracepoint.bt, measured on this host
+  const warning = ['/work/main/probes/tracepoint.bt:142:18-22: WARNING: Expression of type: uint64 being cast to type: int64. This may cause unexpected results. Use an explicit cast to suppress this warning.',
+    '  $t = (int64)$now;', '                 ~~~~~'];
+  assert.deepEqual(feed(s, warning).map((a) => a.kind), ['diagnostic', 'diagnostic', 'diagnostic']);
+  assert.equal(s.counters.get('unparsable_lines'), 0);
+  feed(s, ['{"type": "attached_probes", "data": {"probes": 8}}']);
+  assert.equal(feed(s, [warning[0]])[0].kind, 'problem');
+  assert.equal(s.counters.get('unparsable_lines'), 1);
+  // a restarted bpftrace compiles again
+  s.runStarted();
+  assert.equal(feed(s, [warning[0]])[0].kind, 'diagnostic');
+  // a broken record is never a diagnostic, even before attaching
+  assert.equal(feed(s, ['{"type": "map", "data": 5}'])[0].kind, 'problem');
+  assert.equal(s.counters.get('unparsable_lines'), 2);
 });

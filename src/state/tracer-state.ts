@@ -22,6 +22,8 @@ export type Applied =
   | { kind: 'attached'; probes: number }
   | { kind: 'lost'; events: number }
   | { kind: 'problem'; message: string; detail: Record<string, unknown> }
+  /** a line of bpftrace's own diagnostics (a compiler warning) on stdout, before it attached: bpftrace 0.24+ prints them there */
+  | { kind: 'diagnostic'; line: string }
   | { kind: 'none' };
 
 export class TracerState {
@@ -34,6 +36,8 @@ export class TracerState {
   readonly hooks: readonly string[];
   readonly unattached: ModePlan['unattached'];
   private readonly knownHooks: ReadonlySet<string>;
+  /** this run has not announced its probes yet: what it prints that is not JSON is diagnostics, not output */
+  private compiling = true;
 
   constructor(plan: ModePlan, readonly gsoNames: GsoTable, eventsCapacity: number) {
     this.mode = plan.mode;
@@ -51,11 +55,13 @@ export class TracerState {
   runStarted(): void {
     this.counters.newRun();
     this.status.detached();
+    this.compiling = true;
   }
 
   apply(record: BpftraceRecord, nowMs: number): Applied {
     switch (record.type) {
       case 'attached_probes':
+        this.compiling = false;
         this.status.announced(record.probes, nowMs);
         return { kind: 'none' };
       case 'map': {
@@ -98,6 +104,7 @@ export class TracerState {
         this.counters.add('helper_errors');
         return { kind: 'problem', message: 'bpftrace helper error', detail: { ...record } };
       case 'unparsable':
+        if (this.compiling && record.reason === 'not JSON') return { kind: 'diagnostic', line: record.line };
         return this.unparsable(`bpftrace output line not understood: ${record.reason}`, { line: record.line.slice(0, 200) });
       default:
         return { kind: 'none' };
