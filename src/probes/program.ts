@@ -98,7 +98,8 @@ const HEADER = (mode: ProgramMode) => `/*
  * (bpftrace 0.17 on Debian bullseye's 5.10), a program names the headers of
  * the structs it casts to; with BTF it must not (they need not be installed).
  */
-export const HEADER_INCLUDES = `#include <linux/skbuff.h>
+export const HEADER_INCLUDES = `#include <linux/sched.h>
+#include <linux/skbuff.h>
 #include <linux/netdevice.h>
 #include <net/net_namespace.h>
 `;
@@ -274,7 +275,7 @@ const sample = (hookFormat: '%s' | '%d', culpritStack: string, culpritStackSlot:
 ${culpritStackSlot}        printf("${eventPrintfFormat(hookFormat)}",
           $kind, $crit, $hook, $skb->dev->ifindex, (uint64)$skb, (uint64)$sh, $before, $fl,
           $skb->len, $data_len, $nr, $gso_size, $sh->gso_segs, $gso_type, $gso_before, $skb->cloned,
-          $ethertype, $proto, $a_lo, $a_hi, $b_lo, $b_hi, $sport, $dport, cpu, pid, $now, $culprit >> 56, $culprit & 0xffffffffffffff,
+          $ethertype, $proto, $a_lo, $a_hi, $b_lo, $b_hi, $sport, $dport, cpu, ((struct task_struct *)curtask)->tgid, $now, $culprit >> 56, $culprit & 0xffffffffffffff,
           $skb->dev->name, kstack, ${culpritStack}, comm);
       } else {
         @tb_tokens[$class] = $tokens;
