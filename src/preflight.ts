@@ -15,6 +15,19 @@ export interface Verdict {
   modes: ModeCheck[];
 }
 
+/**
+ * The oldest bpftrace the programs are tested with (test/e2e/bpftrace-versions.test.ts:
+ * 0.17, 0.23, 0.27). Older ones lack what they use: 0.14 has no bswap() and
+ * evaluates \`a + b * c\` as \`(a + b) * c\` (fixed in 0.14.1).
+ */
+export const MIN_BPFTRACE: readonly [number, number] = [0, 17];
+
+/** "v0.17.0" -> [0, 17]; undefined if it does not look like a version */
+export const bpftraceMinor = (version: string): [number, number] | undefined => {
+  const m = /^v?(\d+)\.(\d+)/.exec(version.trim());
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+};
+
 const install = (pkg: { apt: string; dnf: string }) => `apt-get install -y ${pkg.apt}   # RHEL/Fedora: dnf install -y ${pkg.dnf}`;
 
 export function assess(h: HostFacts, requested: ModeName | 'auto'): Verdict {
@@ -22,6 +35,13 @@ export function assess(h: HostFacts, requested: ModeName | 'auto'): Verdict {
   if (!h.isRoot) problems.push({ what: 'not running as root (bpftrace requires uid 0)', fix: 'run as root: sudo fraglist-exporter ...' });
   else if (h.missingCapabilities.length) problems.push({ what: `running without ${h.missingCapabilities.join(' and ')} (bpftrace needs it to read the kernel's BTF and load its programs)`, fix: 'grant CAP_SYS_ADMIN (Kubernetes: securityContext.capabilities.add: [SYS_ADMIN]; systemd: CapabilityBoundingSet=CAP_SYS_ADMIN)' });
   if (h.bpftrace.error) problems.push({ what: `bpftrace unavailable: ${h.bpftrace.error}`, fix: install({ apt: 'bpftrace', dnf: 'bpftrace' }) });
+  else {
+    const v = bpftraceMinor(h.bpftrace.version ?? '');
+    if (v && (v[0] < MIN_BPFTRACE[0] || (v[0] === MIN_BPFTRACE[0] && v[1] < MIN_BPFTRACE[1]))) {
+      problems.push({ what: `bpftrace ${h.bpftrace.version} is older than ${MIN_BPFTRACE.join('.')}, the oldest this agent supports`,
+        fix: `install bpftrace ${MIN_BPFTRACE.join('.')} or later (Debian 12 and later, Ubuntu 24.04 and later), or point --bpftrace.path at one` });
+    }
+  }
   if (!h.btf) problems.push({ what: 'no kernel BTF at /sys/kernel/btf/vmlinux (this version reads skb layouts from BTF)', fix: 'boot a kernel built with CONFIG_DEBUG_INFO_BTF=y (RHEL >= 8.2, Debian >= 11, Ubuntu >= 20.10 ship one)' });
   else if (h.layoutError) problems.push({ what: `cannot read skb_shared_info from BTF: ${h.layoutError}`, fix: 'report this kernel release with `fraglist-exporter doctor --json`' });
   if (!h.tracefs) problems.push({ what: 'tracefs is not mounted', fix: 'mount -t tracefs nodev /sys/kernel/tracing' });
