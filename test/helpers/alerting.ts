@@ -27,9 +27,10 @@ export interface AlertingStack {
  * Starts the webhook, Alertmanager and Prometheus (1 s scrapes and rule
  * evaluations); resolves once Prometheus scrapes every target as up (unless
  * `waitForTargets` is false: targets that come up later, a guest's agent).
+ * `webhooks`: more receivers Alertmanager also notifies (a guest's, which prints to its console).
  * `extraRules` is YAML of rule groups that are not shipped (a test's controls).
  */
-export async function startAlerting(targets: string[], extraRules?: string, o: { waitForTargets?: boolean } = {}): Promise<AlertingStack> {
+export async function startAlerting(targets: string[], extraRules?: string, o: { waitForTargets?: boolean; webhooks?: string[] } = {}): Promise<AlertingStack> {
   const dir = mkdtempSync(join(tmpdir(), 'flx-alerting-'));
   const received: AlertingStack['received'] = [];
   const [hookPort, amPort, promPort] = [await freePort(), await freePort(), await freePort()];
@@ -43,7 +44,7 @@ export async function startAlerting(targets: string[], extraRules?: string, o: {
   if (extraRules) { writeFileSync(join(dir, 'extra.rules.yml'), extraRules); rules.push(join(dir, 'extra.rules.yml')); }
   writeFileSync(join(dir, 'alertmanager.yml'), `
 route: { receiver: hook, group_by: [alertname, instance, hook], group_wait: 1s, group_interval: 1s, repeat_interval: 1h }
-receivers: [{ name: hook, webhook_configs: [{ url: 'http://127.0.0.1:${hookPort}/', send_resolved: false }] }]
+receivers: [{ name: hook, webhook_configs: [${[`http://127.0.0.1:${hookPort}/`, ...(o.webhooks ?? [])].map((url) => `{ url: '${url}', send_resolved: false }`).join(', ')}] }]
 `);
   writeFileSync(join(dir, 'prometheus.yml'), `
 global: { scrape_interval: 1s, evaluation_interval: 1s }

@@ -86,7 +86,13 @@ async function privateApt(suite: string): Promise<string[]> {
   return options;
 }
 
-export interface GuestRun { serial: string; seconds: number; attempts: number }
+export interface GuestRun {
+  serial: string;
+  /** the serial console's lines, each with when it reached this host (Date.now(), the clock the webhook's `at` uses) */
+  lines: Array<{ at: number; line: string }>;
+  seconds: number;
+  attempts: number;
+}
 
 /**
  * Boots the kernel with the test initramfs; returns the serial console text.
@@ -102,12 +108,14 @@ export interface GuestOptions {
   headers?: KernelHeaders;
   /** the scenario's phases (guest-scenario.sh), all by default */
   phases?: string[];
+  /** the netem delay on the router's egress in the tc pull phase (guest-scenario.sh's default otherwise) */
+  delayMs?: number;
 }
 
 export async function runGuest(kernel: { root: string; vmlinuz: string }, modes: string[], timeoutMs: number, o: GuestOptions = {}): Promise<GuestRun> {
   const dir = mkdtempSync(join(tmpdir(), 'flx-guest-'));
   try {
-    const cpio = join(dir, 'initrd.cpio'), serial = join(dir, 'serial.log');
+    const cpio = join(dir, 'initrd.cpio');
     await execa('bash', [join(REPO, 'test/realkernel/build-initramfs.sh'), cpio, kernel.root, REPO], {
       env: {
         FLX_MODULE_HEADERS: o.headers?.modules === true ? o.headers.dir : '',
@@ -118,13 +126,25 @@ export async function runGuest(kernel: { root: string; vmlinuz: string }, modes:
       : ['-nic', 'none'];
     for (let attempt = 1; ; attempt++) {
       const t0 = Date.now();
-      await execa('qemu-system-x86_64', [
+      // the console on qemu's stdout, stamped line by line as it arrives: a page and a panic are ordered on one clock
+      const lines: GuestRun['lines'] = [];
+      let partial = '';
+      const qemu = execa('qemu-system-x86_64', [
         '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', '3072', '-display', 'none', '-monitor', 'none',
-        '-no-reboot', ...nic, '-serial', `file:${serial}`, '-kernel', kernel.vmlinuz, '-initrd', cpio,
-        '-append', `console=ttyS0 panic=-1 quiet flx_modes=${modes.join(',')}${o.forward?.length ? ' flx_net=1' : ''} flx_hold=${o.holdSeconds ?? 0}${o.phases ? ` flx_phases=${o.phases.join(',')}` : ''}`,
-      ], { timeout: timeoutMs, reject: false });
-      const text = readFileSync(serial, 'utf8');
-      if (text.includes('FLX-KERNEL') || attempt === 3) return { serial: text, seconds: (Date.now() - t0) / 1000, attempts: attempt };
+        '-no-reboot', ...nic, '-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console', '-kernel', kernel.vmlinuz, '-initrd', cpio,
+        '-append', `console=ttyS0 panic=-1 quiet flx_modes=${modes.join(',')}${o.forward?.length ? ' flx_net=1' : ''} flx_hold=${o.holdSeconds ?? 0}${
+          o.phases ? ` flx_phases=${o.phases.join(',')}` : ''}${o.delayMs !== undefined ? ` flx_delay_ms=${o.delayMs}` : ''}`,
+      ], { timeout: timeoutMs, reject: false, stdin: 'ignore', buffer: false });
+      qemu.stdout!.on('data', (chunk: Buffer) => {
+        const at = Date.now();
+        const parts = (partial + chunk.toString('utf8')).split(/\r?\n/);
+        partial = parts.pop()!;
+        for (const line of parts) lines.push({ at, line });
+      });
+      await qemu;
+      if (partial) lines.push({ at: Date.now(), line: partial });
+      const text = lines.map((l) => l.line).join('\n');
+      if (text.includes('FLX-KERNEL') || attempt === 3) return { serial: text, lines, seconds: (Date.now() - t0) / 1000, attempts: attempt };
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -140,6 +160,8 @@ export interface ModeResult {
   udpSink?: string;
   /** `tc filter show` of the pulling program, as the guest printed it */
   tcFilter?: string;
+  /** the router veth's XDP program ("prog/xdp id N"), as the guest printed it */
+  xdp?: string;
   /** the OVERRUN module's own report (dmesg), where it ran */
   module?: string;
   /** doctor's line saying where bpftrace reads kernel types */
@@ -170,6 +192,7 @@ export function parseSerial(serial: string): { kernel?: string; done: boolean; m
     else if ((m = /^FLX-EXIT (\S+) (\d+)/.exec(line))) mode(m[1]).exitCode = Number(m[2]);
     else if ((m = /^FLX-UDP (\S+) (.*)$/.exec(line))) mode(m[1]).udpSink = m[2];
     else if ((m = /^FLX-TC (\S+) (.*)$/.exec(line))) mode(m[1]).tcFilter = m[2];
+    else if ((m = /^FLX-XDP (\S+) (.*)$/.exec(line))) mode(m[1]).xdp = m[2];
     else if ((m = /^FLX-MODULE (\S+) (.*)$/.exec(line))) mode(m[1]).module = m[2];
     else if ((m = /^FLX-DOCTOR (\S+) (.*)$/.exec(line))) mode(m[1]).typesFrom = m[2];
     else if ((m = /^FLX-LOG (\S+) (.*)$/.exec(line))) mode(m[1]).log.push(m[2]);

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the initramfs of the real-kernel test guest from this host's own
 # binaries: busybox, bpftrace, node with the built agent, python3 for traffic,
-# ip, tc, ethtool, setpriv, the tc program pull_all.bpf.c (built here with
-# clang), plus veth, tun, sch_ingress, cls_bpf and the virtio NIC from the
-# guest kernel package.
+# ip, tc, ethtool, setpriv, the tc program pull_all.bpf.c and the XDP program
+# xdp_pass.bpf.c (built here with clang), plus veth, tun, sch_ingress,
+# cls_bpf, sch_netem and the virtio NIC from the guest kernel package.
 #   build-initramfs.sh OUT.cpio KERNEL_ROOT REPO
 # KERNEL_ROOT is a `dpkg-deb -x` of a linux-image package; REPO has dist/ built.
 #   FLX_MODULE_HEADERS=DIR   that kernel's headers and kbuild: the test module
@@ -42,7 +42,7 @@ tar -C / --exclude='python3.11/test' --exclude='python3.11/idlelib' --exclude='p
 
 # modules live in lib/ or usr/lib/ (trixie), plain or xz-compressed; busybox insmod wants them plain
 # (and the virtio NIC's chain, for a Prometheus on the host to scrape the agent through user networking)
-find "$kroot" -path '*/modules/*' \( -name 'veth.ko*' -o -name 'tun.ko*' -o -name 'sch_ingress.ko*' -o -name 'cls_bpf.ko*' \
+find "$kroot" -path '*/modules/*' \( -name 'veth.ko*' -o -name 'tun.ko*' -o -name 'sch_ingress.ko*' -o -name 'cls_bpf.ko*' -o -name 'sch_netem.ko*' \
   -o -name 'virtio.ko*' -o -name 'virtio_ring.ko*' -o -name 'virtio_pci*.ko*' -o -name 'failover.ko*' -o -name 'net_failover.ko*' -o -name 'virtio_net.ko*' \) | while read -r ko; do
   case "$ko" in
     *.xz) xz -dc "$ko" > "$root/lib/modules/$(basename "$ko" .xz)" ;;
@@ -60,7 +60,9 @@ done
 mkdir -p "$root/app/test/helpers" "$root/app/test/realkernel"
 cp "$repo/test/helpers/tap_inject.py" "$root/app/test/helpers/"
 cp "$repo/test/realkernel/guest-scenario.sh" "$repo/test/realkernel/traffic.py" "$root/app/test/realkernel/"
-clang -O2 -g -target bpf -I/usr/include/"$(gcc -dumpmachine)" -c "$repo/test/realkernel/pull_all.bpf.c" -o "$root/app/test/realkernel/pull_all.bpf.o"
+for prog in pull_all xdp_pass; do
+  clang -O2 -g -target bpf -I/usr/include/"$(gcc -dumpmachine)" -c "$repo/test/realkernel/$prog.bpf.c" -o "$root/app/test/realkernel/$prog.bpf.o"
+done
 if [ -n "${FLX_MODULE_HEADERS:-}" ]; then
   mod=$(mktemp -d)
   cp "$repo"/test/realkernel/overrun_skb/{Kbuild,overrun_skb.c} "$mod/"

@@ -4,6 +4,9 @@
 #   flx_modes=kprobe,fentry   the probe modes to run the scenario in
 #   flx_net=1                 bring up eth0 (virtio, qemu user networking)
 #   flx_hold=N                seconds to hold after the tc pull phase (a Prometheus on the host pages)
+#   flx_delay_ms=N            the netem delay on the router's egress in the tc pull phase
+# With flx_net=1 a webhook receiver on port 10047 prints what the host's
+# Alertmanager sends it to the console, in order with the kernel's messages.
 # the host's own tools first (util-linux setpriv, iproute2), busybox for the rest
 export PATH=/usr/bin:/usr/sbin:/bin:/sbin HOME=/tmp
 mount -t proc proc /proc
@@ -19,7 +22,10 @@ mkdir -p /dev/net /run/netns
 for pass in 1 2 3; do for m in /lib/modules/*.ko; do insmod "$m" 2>/dev/null; done; done
 /usr/sbin/ip link set lo up
 # user networking's guest address: the host's Prometheus scrapes the agent through a forwarded port
-if [ "$flx_net" = 1 ]; then /usr/sbin/ip addr add 10.0.2.15/24 dev eth0; /usr/sbin/ip link set eth0 up; fi
+if [ "$flx_net" = 1 ]; then
+  /usr/sbin/ip addr add 10.0.2.15/24 dev eth0; /usr/sbin/ip link set eth0 up
+  /usr/bin/python3 /app/test/realkernel/traffic.py webhook 0.0.0.0 10047 &
+fi
 echo "FLX-KERNEL $(uname -r)"
 for mode in $(echo "${flx_modes:-kprobe}" | tr , ' '); do
   sh /app/test/realkernel/guest-scenario.sh "$mode"

@@ -76,7 +76,9 @@ fi
 if want pull; then
 # 3. a tc program pulls all data of UDP fraglist-GRO skbs (bpf_skb_pull_data, as NAT does) on a
 #    router's rx-gro-list veth, which forwards them out a veth without tx-gso-list: software GSO
-#    of FRAGLIST without a list (fixed kernels route it to skb_segment; 5.10 crashes in list segmentation)
+#    of FRAGLIST without a list (fixed kernels route it to skb_segment; 5.10 crashes in list segmentation).
+#    The router's receiving veth runs an XDP_PASS program (a veth runs GRO on 5.10 only with one); a netem
+#    delay on its egress holds each skb before software GSO, as a shaping qdisc would.
 $ip netns add pa; $ip netns add pr; $ip netns add pb
 $ip link add pa0 netns pa type veth peer name pr0 netns pr
 $ip link add pr1 netns pr type veth peer name pb0 netns pb
@@ -88,10 +90,18 @@ $ip netns exec pr sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
 $ip netns exec pa ethtool -K pa0 tso off tx-udp-segmentation off >/dev/null
 $ip netns exec pr ethtool -K pr0 gro off >/dev/null; $ip netns exec pr ethtool -K pr0 gro on rx-gro-list on >/dev/null
 $ip netns exec pr ethtool -K pr1 tx-gso-list off >/dev/null 2>&1
+# a permanent neighbour: the forwarded skbs go straight to the delay queue, not to ARP's queue of 3 (behind a delayed ARP request)
+$ip -n pr neigh add 198.18.15.2 lladdr "$($ip -n pb link show pb0 | awk '/link\/ether/ {print $2}')" dev pr1 nud permanent
+$ip -n pr link set dev pr0 xdpdrv obj test/realkernel/xdp_pass.bpf.o sec xdp
+delay_ms=${flx_delay_ms:-2000}
+$ip netns exec pr tc qdisc add dev pr1 root netem delay ${delay_ms}ms
+echo "FLX-XDP $mode $($ip -n pr link show dev pr0 | grep -o 'prog/xdp id [0-9]*')"
 $ip netns exec pr tc qdisc add dev pr0 clsact
 $ip netns exec pr tc filter add dev pr0 ingress bpf da obj test/realkernel/pull_all.bpf.o sec tc
 echo "FLX-TC $mode $($ip netns exec pr tc filter show dev pr0 ingress | tr '\n' ' ')"
+echo "FLX-SEND $mode pull delay_ms=$delay_ms"
 $ip netns exec pa $py test/realkernel/traffic.py udp-gso-send 198.18.15.2 6001 100 60 1000
+sleep $(( (delay_ms + 999) / 1000 ))   # the last skb leaves the delay queue
 settle; snap pull
 # the page (FRAGLIST warning, INCONSISTENT at skb_segment naming bpf_skb_pull_data) reaches the host's Prometheus
 # and Alertmanager before the tap phase adds INCONSISTENT skbs with no culprit

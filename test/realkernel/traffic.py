@@ -6,8 +6,12 @@
   udp-sink ADDR PORT SECONDS    count datagrams and bytes for SECONDS, print them
   udp-gso-send ADDR PORT SENDS SEGS SEGSIZE
                                 SENDS sends of SEGS*SEGSIZE bytes with UDP_SEGMENT=SEGSIZE
+  webhook ADDR PORT             an Alertmanager webhook receiver: prints each alert it
+                                gets as a line "FLX-WEBHOOK <json>" (to the console, where
+                                it lands in order with the kernel's own messages)
 """
-import socket, sys, time
+import json, socket, sys, time
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 UDP_SEGMENT = 103
 
@@ -43,6 +47,18 @@ def main(cmd, addr, port, *rest):
         payload = b"u" * (segs * seg)
         for _ in range(sends):
             s.sendto(payload, (addr, port))
+    elif cmd == "webhook":
+        class Receiver(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                for alert in body.get("alerts", []):
+                    line = json.dumps({k: alert.get(k) for k in ("status", "labels", "annotations")}, separators=(",", ":"))
+                    print(f"FLX-WEBHOOK {line}", flush=True)
+                self.send_response(200); self.end_headers()
+
+            def log_message(self, *args):
+                pass
+        HTTPServer((addr, port), Receiver).serve_forever()
     else:
         sys.exit(f"unknown command {cmd}")
 
