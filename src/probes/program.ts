@@ -1,7 +1,8 @@
 // The bpftrace programs of probes/, generated from one place so that the
 // three modes share their filters, predicates, OVERRUN walk and sampling.
 // `npm run generate` writes probes/*.bt; a test fails when they are stale.
-// Pure: text out.
+// Written for old bpftrace too: no bswap() (0.15+), and a product inside a sum
+// is bracketed (0.14.0 read `a + b * c` as `(a + b) * c`). Pure: text out.
 import { eventPrintfFormat } from './event-line.js';
 
 export type ProgramMode = 'tracepoint' | 'kprobe' | 'fentry';
@@ -119,7 +120,8 @@ const SITE_STATE = `
   $nh = (uint64)$skb->network_header;
   $l3 = (uint64)$skb->data;
   if ($nh != 0 && $nh != 0xffff) { $l3 = (uint64)$skb->head + $nh; }
-  $ethertype = (uint64)bswap($skb->protocol);
+  /* network byte order, swapped by hand: bswap() came with bpftrace 0.15 */
+  $ethertype = (((uint64)$skb->protocol & 0xff) << 8) | ((uint64)$skb->protocol >> 8);
   $v4 = $ethertype == 0x0800;
   $v6 = $ethertype == 0x86dd;
 
@@ -166,7 +168,7 @@ const predicates = (culpritLookup: string) => `
         $frags = (uint64)$sh + $3;
         $i = (uint64)0;
         unroll(17) {
-          if ($i < $nr) { $paged += *(uint32 *)($frags + $i * $4 + $5); }
+          if ($i < $nr) { $paged += *(uint32 *)($frags + ($i * $4) + $5); }
           $i++;
         }
         $m = (struct sk_buff *)$fl;
@@ -248,7 +250,7 @@ const sample = (hookFormat: '%s' | '%d', culpritStack: string, culpritStackSlot:
       $now = nsecs;
       $elapsed = $now - @tb_last[$class];
       if ($elapsed > 10000000000) { $elapsed = 10000000000; }
-      $tokens = @tb_tokens[$class] + $elapsed * $rate;
+      $tokens = @tb_tokens[$class] + ($elapsed * $rate);
       if ($tokens > $rate * 1000000000) { $tokens = $rate * 1000000000; }
       @tb_last[$class] = $now;
       if ($tokens >= 1000000000) {
@@ -260,7 +262,7 @@ const sample = (hookFormat: '%s' | '%d', culpritStack: string, culpritStackSlot:
           $proto = (uint64)*(uint8 *)($l3 + 9);
           $a_lo = (uint64)*(uint32 *)($l3 + 12);
           $b_lo = (uint64)*(uint32 *)($l3 + 16);
-          $l4 = $l3 + (uint64)(*(uint8 *)$l3 & 0xf) * 4;
+          $l4 = $l3 + ((uint64)(*(uint8 *)$l3 & 0xf) * 4);
         }
         if ($v6) {
           $proto = (uint64)*(uint8 *)($l3 + 6);
