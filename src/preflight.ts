@@ -17,8 +17,8 @@ export interface Verdict {
 
 /**
  * The oldest bpftrace the programs are tested with (test/e2e/bpftrace-versions.test.ts:
- * 0.17, 0.23, 0.27). Older ones lack what they use: 0.14 has no bswap() and
- * evaluates \`a + b * c\` as \`(a + b) * c\` (fixed in 0.14.1).
+ * 0.17, 0.23, 0.27). The programs avoid what is known to break 0.14 (bswap,
+ * unbracketed products), but nothing older than 0.17 runs in the tests.
  */
 export const MIN_BPFTRACE: readonly [number, number] = [0, 17];
 
