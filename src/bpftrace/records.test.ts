@@ -44,3 +44,10 @@ test('bytes >= 0x80 that bpftrace 0.17 escapes as \\uffffffXX come back as the U
   assert.deepEqual(r, { type: 'printf', text: 'comm=\ufffd=\n\ufffd x=\u00e9t\u00e9' });
   assert.equal(highBytes('plain ascii'), 'plain ascii');
 });
+
+test('bpftrace 0.24+ JSON: attached_probes and lost_events with a count field beside data; an empty map (0.24.x prints them)', () => {
+  // attached_probes as sid's 0.27.1 printed it on this host; lost_events gains the same field (the issue's reading of the 0.24 changelog)
+  assert.deepEqual(parseRecord('{"type": "attached_probes", "count": 1, "data": {"probes": 1}}'), { type: 'attached_probes', probes: 1 });
+  assert.deepEqual(parseRecord('{"type": "lost_events", "count": 3, "data": {"events": 3}}'), { type: 'lost_events', events: 3 });
+  assert.deepEqual(parseRecord('{"type": "map", "data": {"@overrun": {}}}'), { type: 'map', name: '@overrun', values: new Map(), rejected: [] });
+});
