@@ -6,6 +6,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort, type Metrics } from '../helpers/agent.js';
 import { alertsOf, startAlerting, type Alert } from '../helpers/alerting.js';
+import { debianBpftrace } from '../helpers/debian-bpftrace.js';
 import { debianKernel, debianKernelHeaders, parseSerial, runGuest, type ModeResult } from '../helpers/guest.js';
 
 const MODES = ['kprobe', 'fentry'];
@@ -25,13 +26,21 @@ const OVERRUN_SKBS = 50;   // count= of overrun_skb.ko in guest-scenario.sh
 const GUEST_WEBHOOK_PORT = 10047;
 /** the netem delay on the router's egress in the tc pull phase: how long a pulled skb waits before software GSO */
 const PULL_DELAY_MS = 2000;
+/**
+ * Suites whose guest also runs the kernel-function modes with that suite's own
+ * bpftrace (trixie's 0.23), in a PID namespace of its own as in a pod without
+ * hostPID: the version matrix on a kernel that has kprobes and fentry.
+ */
+const OTHER_BPFTRACE_SUITES: Record<string, RegExp> = { trixie: /^v0\.23\./ };
+const OTHER_PHASES = ['tcp', 'udpgro', 'tap'];
 
-for (const suite of KERNELS) describe(`kernel-function modes on Debian ${suite}'s kernel under qemu`, { timeout: 500_000 }, () => {
+for (const suite of KERNELS) describe(`kernel-function modes on Debian ${suite}'s kernel under qemu`, { timeout: 800_000 }, () => {
   let result: ReturnType<typeof parseSerial>;
   let release = '';
   /** what a real Prometheus (the shipped rules, scraping the guest's agents through forwarded ports) sent through Alertmanager */
   let alerts: Alert[] = [];
   const instance: Record<string, string> = {};
+  let otherVersion: string | undefined;
 
   before(async () => {
     const kernel = await debianKernel(suite);
@@ -50,7 +59,11 @@ for (const suite of KERNELS) describe(`kernel-function modes on Debian ${suite}'
     const stack = await startAlerting(Object.values(instance), undefined, { waitForTargets: false });
     let run;
     try {
-      run = await runGuest(kernel, MODES, 420_000, { forward, holdSeconds: HOLD_SECONDS, headers, delayMs: PULL_DELAY_MS });
+      const other = OTHER_BPFTRACE_SUITES[suite] ? await debianBpftrace(suite) : undefined;
+      if (other) assert.match(other.version, OTHER_BPFTRACE_SUITES[suite]);
+      run = await runGuest(kernel, [...MODES, ...(other ? MODES.map((m) => `${m}@other`) : [])], 720_000,
+        { forward, holdSeconds: HOLD_SECONDS, headers, delayMs: PULL_DELAY_MS, otherBpftraceRoot: other?.root, otherPhases: OTHER_PHASES });
+      otherVersion = other?.version;
     } finally {
       alerts = alertsOf(stack);
       await stack.stop();
@@ -231,6 +244,31 @@ for (const suite of KERNELS) describe(`kernel-function modes on Debian ${suite}'
         assert.equal(sum(last, 'frag_list_tracer_restarts_total'), 0);
         assert.equal(sum(last, 'frag_list_tracer_unparsable_lines_total'), 0);
       });
+    });
+  }
+
+  if (OTHER_BPFTRACE_SUITES[suite]) for (const mode of MODES) {
+    test(`${mode} mode with ${suite}'s own bpftrace, in a PID namespace of its own: exact counts, no unparsable line, no helper error`, () => {
+      const r = result.modes.get(`${mode}@other`);
+      assert.ok(r?.ready, `the agent became ready with ${otherVersion}: ${r?.log.join('\n')}`);
+      const start = r.snapshots.get('start')!, tcp = r.snapshots.get('tcp')!, udp = r.snapshots.get('udpgro')!, tap = r.snapshots.get('tap')!;
+      const info = [...start.samples.keys()].find((k) => k.startsWith('frag_list_build_info{')) ?? '';
+      assert.ok(info.includes(`bpftrace_version="${otherVersion}"`) && info.includes(`mode="${mode}"`), info);
+      const d = (to: Metrics, from: Metrics, name: string, labels: Record<string, string> = {}) => to.sum(name, labels) - from.sum(name, labels, true);
+      const access = d(tcp, start, 'frag_list_events_total', { event: 'access', hook: 'skb_segment' });
+      assert.ok(access > 0, `ACCESS at skb_segment: ${access}`);
+      const clear = d(udp, tcp, 'frag_list_events_total', { event: 'clear', hook: 'skb_segment_list' });
+      assert.ok(clear >= UDP_SENDS / 2, `CLEAR at skb_segment_list: ${clear}`);
+      const inconsistent = d(tap, udp, 'frag_list_inconsistent_total', { hook: 'skb_segment', culprit: 'unseen' });
+      assert.equal(inconsistent, INJECTED);
+      assert.equal(tap.sum('frag_list_tracer_unparsable_lines_total'), 0);
+      assert.equal(tap.sum('frag_list_tracer_helper_errors_total'), 0, 'no helper error (pid in a PID namespace fails on 0.23+)');
+      const e = r.events.get('tap')!.find((x) => x.kind === 'inconsistent' && x.hook === 'skb_segment');
+      assert.ok(e, 'a sampled INCONSISTENT at skb_segment');
+      assert.equal(e.src, '198.18.12.2');
+      assert.ok(e.pid > 0, `the process id as the host sees it: ${e.pid}`);
+      assert.equal(r.exitCode, 0);
+      process.stdout.write(`# ${release} ${mode} with ${otherVersion} in its own PID namespace: ready in ${r.readySeconds} s; tcp ACCESS +${access}; udpgro CLEAR +${clear}; tap INCONSISTENT at skb_segment +${inconsistent} of ${INJECTED}; unparsable 0, helper errors 0\n`);
     });
   }
 });

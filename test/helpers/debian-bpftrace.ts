@@ -14,7 +14,7 @@ const PROBES = fileURLToPath(new URL('../../../probes', import.meta.url));
 /** suites whose Release files have expired (forky, sid): mmdebstrap must not refuse them */
 const NO_VALID_UNTIL = ['--aptopt=Acquire::Check-Valid-Until "false"'];
 
-export interface DebianBpftrace { suite: string; launcher: string; version: string }
+export interface DebianBpftrace { suite: string; root: string; launcher: string; version: string }
 
 export async function debianBpftrace(suite: string): Promise<DebianBpftrace> {
   mkdirSync(CACHE, { recursive: true });
@@ -37,5 +37,5 @@ exec unshare --mount --propagation private --pid --fork --kill-child=SIGTERM sh 
 `);
   chmodSync(launcher, 0o755);
   const v = await execa(launcher, ['--version']);
-  return { suite, launcher, version: v.stdout.trim().replace(/^bpftrace\s+/, '') };
+  return { suite, root, launcher, version: v.stdout.trim().replace(/^bpftrace\s+/, '') };
 }

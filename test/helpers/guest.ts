@@ -110,6 +110,10 @@ export interface GuestOptions {
   phases?: string[];
   /** the netem delay on the router's egress in the tc pull phase (guest-scenario.sh's default otherwise) */
   delayMs?: number;
+  /** a root filesystem with another bpftrace: modes named MODE@other run with it (build-initramfs.sh) */
+  otherBpftraceRoot?: string;
+  /** the phases of the MODE@other runs */
+  otherPhases?: string[];
 }
 
 export async function runGuest(kernel: { root: string; vmlinuz: string }, modes: string[], timeoutMs: number, o: GuestOptions = {}): Promise<GuestRun> {
@@ -119,6 +123,7 @@ export async function runGuest(kernel: { root: string; vmlinuz: string }, modes:
     await execa('bash', [join(REPO, 'test/realkernel/build-initramfs.sh'), cpio, kernel.root, REPO], {
       env: {
         FLX_MODULE_HEADERS: o.headers?.modules === true ? o.headers.dir : '',
+        FLX_BPFTRACE_ROOT: o.otherBpftraceRoot ?? '',
       },
     });
     const nic = o.forward?.length
@@ -133,7 +138,8 @@ export async function runGuest(kernel: { root: string; vmlinuz: string }, modes:
         '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', '3072', '-display', 'none', '-monitor', 'none',
         '-no-reboot', ...nic, '-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console', '-kernel', kernel.vmlinuz, '-initrd', cpio,
         '-append', `console=ttyS0 panic=-1 quiet flx_modes=${modes.join(',')}${o.forward?.length ? ' flx_net=1' : ''} flx_hold=${o.holdSeconds ?? 0}${
-          o.phases ? ` flx_phases=${o.phases.join(',')}` : ''}${o.delayMs !== undefined ? ` flx_delay_ms=${o.delayMs}` : ''}`,
+          o.phases ? ` flx_phases=${o.phases.join(',')}` : ''}${o.delayMs !== undefined ? ` flx_delay_ms=${o.delayMs}` : ''}${
+          o.otherPhases ? ` flx_other_phases=${o.otherPhases.join(',')}` : ''}`,
       ], { timeout: timeoutMs, reject: false, stdin: 'ignore', buffer: false });
       qemu.stdout!.on('data', (chunk: Buffer) => {
         const at = Date.now();

@@ -8,6 +8,10 @@
 # KERNEL_ROOT is a `dpkg-deb -x` of a linux-image package; REPO has dist/ built.
 #   FLX_MODULE_HEADERS=DIR   that kernel's headers and kbuild: the test module
 #                            overrun_skb.ko is built against them
+#   FLX_BPFTRACE_ROOT=DIR    a root filesystem with another bpftrace (Debian trixie's):
+#                            it goes to /opt/bpftrace-other with its own libraries and
+#                            loader, and /opt/bpftrace-other/launch.sh runs it in a PID
+#                            namespace of its own (as in a pod without hostPID)
 set -euo pipefail
 out=$1 kroot=${2%/} repo=${3%/}
 root=$(mktemp -d)
@@ -33,6 +37,7 @@ copy_with_libs /usr/sbin/ip /usr/sbin/ip
 copy_with_libs /usr/sbin/ethtool /usr/sbin/ethtool
 copy_with_libs /usr/sbin/tc /usr/sbin/tc
 copy_with_libs /usr/bin/setpriv /usr/bin/setpriv
+copy_with_libs /usr/bin/unshare /usr/bin/unshare
 mkdir -p "$root/lib64" && cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
 # bpftrace's clang needs its builtin headers
 if [ -d /usr/lib/llvm-14/lib/clang ]; then mkdir -p "$root/usr/lib/llvm-14/lib"; cp -a /usr/lib/llvm-14/lib/clang "$root/usr/lib/llvm-14/lib/"; fi
@@ -69,6 +74,18 @@ if [ -n "${FLX_MODULE_HEADERS:-}" ]; then
   make -s -C "$FLX_MODULE_HEADERS" M="$mod" modules >/dev/null
   cp "$mod/overrun_skb.ko" "$root/app/test/realkernel/"
   rm -rf "$mod"
+fi
+if [ -n "${FLX_BPFTRACE_ROOT:-}" ]; then
+  other=$root/opt/bpftrace-other
+  mkdir -p "$other/lib"
+  cp -L "$FLX_BPFTRACE_ROOT/usr/bin/bpftrace" "$other/"
+  chroot "$FLX_BPFTRACE_ROOT" ldd /usr/bin/bpftrace | awk '/=>/ {print $3}' | while read -r lib; do cp -L "$FLX_BPFTRACE_ROOT$lib" "$other/lib/"; done
+  cp -L "$FLX_BPFTRACE_ROOT/lib64/ld-linux-x86-64.so.2" "$other/"
+  # its own loader and libraries: the guest's are this host's (another glibc)
+  printf '%s\n' '#!/bin/sh' \
+    'exec /usr/bin/unshare --pid --fork --kill-child=SIGTERM /opt/bpftrace-other/ld-linux-x86-64.so.2 --library-path /opt/bpftrace-other/lib /opt/bpftrace-other/bpftrace "$@"' \
+    > "$other/launch.sh"
+  chmod +x "$other/launch.sh"
 fi
 cp "$repo/test/realkernel/guest-init.sh" "$root/init"
 chmod +x "$root/init"

@@ -5,6 +5,7 @@
 #   flx_net=1                 bring up eth0 (virtio, qemu user networking)
 #   flx_hold=N                seconds to hold after the tc pull phase (a Prometheus on the host pages)
 #   flx_delay_ms=N            the netem delay on the router's egress in the tc pull phase
+#   flx_other_phases=a,b      the phases of the modes named MODE@other (the other bpftrace)
 # With flx_net=1 a webhook receiver on port 10047 prints what the host's
 # Alertmanager sends it to the console, in order with the kernel's messages.
 # the host's own tools first (util-linux setpriv, iproute2), busybox for the rest

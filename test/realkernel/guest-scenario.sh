@@ -1,18 +1,23 @@
 #!/bin/busybox sh
 # One probe mode inside the guest: start the agent, drive three kinds of real
 # traffic, print /metrics and /events after each phase to the console.
+# A mode named MODE@other runs with the other bpftrace (/opt/bpftrace-other,
+# build-initramfs.sh) and the phases of flx_other_phases.
 #   FLX-SNAP <mode> <phase>        then the /metrics text, then FLX-END
 #   FLX-EVENTS <mode> <phase> <json of /events>
 mode=$1
+kind=${mode%@*}
+bpftrace_flag=
+case $mode in *@other) bpftrace_flag=--bpftrace.path=/opt/bpftrace-other/launch.sh ;; esac
 ip=/usr/sbin/ip
 py=/usr/bin/python3
 # one port per mode: a Prometheus on the host tells the runs apart by instance
-case $mode in fentry) port=10046 ;; *) port=10045 ;; esac
+case $kind in fentry) port=10046 ;; *) port=10045 ;; esac
 url=http://127.0.0.1:$port
 cd /app
 
-echo "FLX-DOCTOR $mode $(node dist/src/cli.js doctor --mode "$mode" | grep 'reads kernel types')"
-node dist/src/cli.js serve --mode "$mode" --web.listen-address=:$port --sample.rate=50 --log.level=info > "/tmp/agent-$mode.log" 2>&1 &
+echo "FLX-DOCTOR $mode $(node dist/src/cli.js doctor --mode "$kind" $bpftrace_flag | grep 'reads kernel types')"
+node dist/src/cli.js serve --mode "$kind" $bpftrace_flag --web.listen-address=:$port --sample.rate=50 --log.level=info > "/tmp/agent-$mode.log" 2>&1 &
 agent=$!
 t0=$(date +%s)
 ready=0
@@ -38,7 +43,9 @@ settle() { sleep 3; }   # two print intervals: the kernel counters reach the age
 
 snap start
 # the phases to run (flx_phases on the kernel command line), all by default
-want() { case ",${flx_phases:-tcp,udpgro,pull,tap,overrun}," in *",$1,"*) return 0 ;; esac; return 1; }
+phases=${flx_phases:-tcp,udpgro,pull,tap,overrun}
+case $mode in *@other) phases=${flx_other_phases:-$phases} ;; esac
+want() { case ",$phases," in *",$1,"*) return 0 ;; esac; return 1; }
 
 if want tcp; then
 # 1. TCP across a veth pair, TSO off on the sender: software GSO -> skb_segment
