@@ -12,11 +12,12 @@
 // Root only; refuses (one line) where a prerequisite is missing; makes and
 // removes its own namespaces and stops only the processes it started.
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { childBpftrace, CLI, fetchMetrics, freePort, sleep, waitReady } from '../helpers/agent.js';
 import { cleanup, tapHost, vethPair } from '../helpers/net.js';
+import { busySeconds, cpuSeconds, mb, median, pct, rss } from './measure.js';
 
 const INJECT = fileURLToPath(new URL('../../../test/helpers/tap_inject.py', import.meta.url));
 const { values: opt } = parseArgs({ options: {
@@ -34,26 +35,6 @@ for (const tool of ['bpftrace', 'python3', 'ip', 'iperf3']) {
   if ((await execa('sh', ['-c', `command -v ${tool}`], { reject: false })).exitCode !== 0) refuse(`${tool} is not installed (bash scripts/install-deps.sh --test)`);
 }
 if (!existsSync(CLI)) refuse('the agent is not built (npm run build)');
-
-// --- measures -----------------------------------------------------------------
-/** the whole machine's busy CPU seconds so far (/proc/stat: all but idle and iowait) */
-const busySeconds = () => {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / 100;
-};
-const rss = (pid: number) => {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
-};
-const cpuSeconds = (pid: number) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-};
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-const mb = (x: number) => `${x.toFixed(0)} MB`;
 
 // --- the tracers compared -----------------------------------------------------------
 const HOOKS = 'tracepoint:net:netif_receive_skb,\ntracepoint:net:net_dev_start_xmit,\ntracepoint:net:napi_gro_receive_entry';

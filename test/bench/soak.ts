@@ -8,11 +8,12 @@
 // Root only; it makes and removes its own network namespace and stops only
 // the processes it started.
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { childBpftrace, CLI, fetchMetrics, freePort, sleep, until, waitReady } from '../helpers/agent.js';
 import { cleanup, tapHost } from '../helpers/net.js';
+import { cpuSeconds, mb, pct, rss } from './measure.js';
 
 const INJECT = fileURLToPath(new URL('../../../test/helpers/tap_inject.py', import.meta.url));
 const { values: opt } = parseArgs({ options: {
@@ -30,18 +31,6 @@ for (const tool of ['bpftrace', 'python3', 'ip']) {
   if ((await execa('sh', ['-c', `command -v ${tool}`], { reject: false })).exitCode !== 0) refuse(`${tool} is not installed (bash scripts/install-deps.sh --test)`);
 }
 if (!existsSync(CLI)) refuse('the agent is not built (npm run build)');
-
-const rss = (pid: number) => {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
-};
-const cpuSeconds = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in USER_HZ (100)
-};
-const mb = (x: number) => `${x.toFixed(0)} MB`;
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 
 let agent: ResultPromise | undefined;
 let storm: ResultPromise | undefined;
