@@ -1,7 +1,7 @@
 // What this host offers the tracer: kernel, BTF, bpftrace, tracefs, probe
 // types and the watched functions. The I/O edge of `doctor` and mode choice.
 import { execa } from 'execa';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { release } from 'node:os';
 import { infoFlags } from '../bpftrace/info.js';
 import { Btf } from './btf.js';
@@ -121,8 +121,9 @@ export async function inspectHost(bpftracePath: string, opts: { mountTracefs: bo
 }
 
 function watchedFunctions(tracefs: string | undefined): FunctionStatus[] {
-  const kallsyms = readSymbols('/proc/kallsyms', (l) => l.split(' ')[2]);
-  const traceable = tracefs ? readSymbols(`${tracefs}/available_filter_functions`, (l) => l.split(' ')[0]) : undefined;
+  const wanted = new Set(WATCHED_FUNCTIONS);
+  const kallsyms = symbolsAmong('/proc/kallsyms', wanted, (l) => l.split(' ')[2]);
+  const traceable = tracefs ? symbolsAmong(`${tracefs}/available_filter_functions`, wanted, (l) => l.split(' ')[0]) : undefined;
   return WATCHED_FUNCTIONS.map((name) => ({
     name,
     inKallsyms: kallsyms?.has(name) ?? false,
@@ -134,15 +135,32 @@ function readOptional(path: string): string | undefined {
   try { return readFileSync(path, 'utf8'); } catch { return undefined; }
 }
 
-function readSymbols(path: string, pick: (line: string) => string | undefined): Set<string> | undefined {
+/**
+ * Which of `wanted` the symbol file lists. Read in blocks, keeping only
+ * matches: kallsyms is 5 MB and 200,000 lines, and the whole of it held as a
+ * string and a set was most of the agent's peak memory at start.
+ */
+function symbolsAmong(path: string, wanted: ReadonlySet<string>, pick: (line: string) => string | undefined): Set<string> | undefined {
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch { return undefined; }
   try {
-    const out = new Set<string>();
-    for (const line of readFileSync(path, 'utf8').split('\n')) {
-      const s = pick(line);
-      if (s) out.add(s.replace(/\s.*$/, ''));
+    const found = new Set<string>();
+    const block = Buffer.alloc(1 << 16);
+    let rest = '';
+    for (let n; (n = readSync(fd, block, 0, block.length, null)) > 0;) {
+      const lines = (rest + block.toString('latin1', 0, n)).split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) {
+        const s = pick(line)?.replace(/\s.*$/, '');
+        if (s && wanted.has(s)) found.add(s);
+      }
     }
-    return out;
+    const s = pick(rest)?.replace(/\s.*$/, '');
+    if (s && wanted.has(s)) found.add(s);
+    return found;
   } catch {
     return undefined;
+  } finally {
+    closeSync(fd);
   }
 }
