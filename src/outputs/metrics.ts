@@ -1,6 +1,8 @@
 // /metrics: a projection of TracerState through prom-client. Values are read
 // from the state at scrape time; nothing here counts.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+const EVENT_LOOP_SAMPLE_MS = 1000;
 import { CULPRIT_KEYED_MAPS } from '../probes/program.js';
 import { perHook, splitLabel } from '../state/hook-culprit.js';
 import type { FraglistFix } from '../kernel/fraglist-fix.js';
@@ -114,8 +116,11 @@ function registerMetrics(registry: Registry, state: TracerState, health: Health,
     .set({ state: build.fraglistFix.state, upstream: build.fraglistFix.upstream ?? 'unknown' }, 1);
   // prom-client's process and runtime metrics, less the three gauges it names
   // *_total (nodejs_active_*_total), which promtool check metrics rejects.
+  // The event-loop delay histogram samples once a second, not every 10 ms as
+  // prom-client does by default: that timer alone was 1 % of a core, most of
+  // the agent's idle CPU (npm run bench). A stall still shows as a late sample.
   const defaults = new Registry();
-  collectDefaultMetrics({ register: defaults });
+  collectDefaultMetrics({ register: defaults, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   for (const { name } of defaults.getMetricsAsArray()) {
     const m = defaults.getSingleMetric(name)!;
     if (name.endsWith('_total') && !(m instanceof Counter)) continue;
