@@ -105,6 +105,20 @@ export const HEADER_INCLUDES = `#include <linux/sched.h>
 #include <net/net_namespace.h>
 `;
 
+/**
+ * Sets $l3 (the IP header) and $ethertype. L3 is network_header when it is set
+ * (transmit, GRO, GSO: where skb->data may already be past the IP header); else
+ * skb->data, which on receive is past the Ethernet header while network_header
+ * is still unset (0). The ethertype is in network byte order, swapped by hand:
+ * bswap() came with bpftrace 0.15.
+ */
+const L3_READ = (indent: string) => `
+${indent}$nh = (uint64)$skb->network_header;
+${indent}$l3 = (uint64)$skb->data;
+${indent}if ($nh != 0 && $nh != 0xffff) { $l3 = (uint64)$skb->head + $nh; }
+${indent}$ethertype = (((uint64)$skb->protocol & 0xff) << 8) | ((uint64)$skb->protocol >> 8);
+`;
+
 /** Reads the skb's state and evaluates filters and predicates; `$hook` must be set. */
 const SITE_STATE = `
   $sh = (struct skb_shared_info *)($skb->head + $skb->end);
@@ -114,30 +128,24 @@ const SITE_STATE = `
   $nr = (uint64)$sh->nr_frags;
   $data_len = (uint64)$skb->data_len;
 
-  /* L3: network_header when it is set (transmit, GRO, GSO: where skb->data may
-   * already be past the IP header); else skb->data, which on receive is past the
-   * Ethernet header while network_header is still unset (0). */
-  $nh = (uint64)$skb->network_header;
-  $l3 = (uint64)$skb->data;
-  if ($nh != 0 && $nh != 0xffff) { $l3 = (uint64)$skb->head + $nh; }
-  /* network byte order, swapped by hand: bswap() came with bpftrace 0.15 */
-  $ethertype = (((uint64)$skb->protocol & 0xff) << 8) | ((uint64)$skb->protocol >> 8);
-  $v4 = $ethertype == 0x0800;
-  $v6 = $ethertype == 0x86dd;
+  /* L3 is read only where it is needed: by an address filter here, or for a sampled event. */
+  $l3 = (uint64)0;
+  $ethertype = (uint64)0;
+  if ($6 & 30) {${L3_READ('    ')}  }
 
   /* Filters: every active one must match. */
   $pass = 1;
   if (($6 & 1) && $gso_size == 0) { $pass = 0; }
   if (($6 & 32) && ($skb->dev->ifindex != $7 || $skb->dev->nd_net.net->ns.inum != $18)) { $pass = 0; }
   if ($6 & 6) {
-    if (!$v4) { $pass = 0; }
+    if ($ethertype != 0x0800) { $pass = 0; }
     else {
       if (($6 & 2) && *(uint32 *)($l3 + 12) != $8) { $pass = 0; }
       if (($6 & 4) && *(uint32 *)($l3 + 16) != $9) { $pass = 0; }
     }
   }
   if ($6 & 24) {
-    if (!$v6) { $pass = 0; }
+    if ($ethertype != 0x86dd) { $pass = 0; }
     else {
       if (($6 & 8) && (*(uint32 *)($l3 + 8) != $10 || *(uint32 *)($l3 + 12) != $11 ||
                        *(uint32 *)($l3 + 16) != $12 || *(uint32 *)($l3 + 20) != $13)) { $pass = 0; }
@@ -258,13 +266,14 @@ const sample = (hookFormat: '%s' | '%d', culpritStack: string, culpritStackSlot:
         @sampled[$hook] = count();
         $proto = (uint64)0; $a_lo = (uint64)0; $a_hi = (uint64)0; $b_lo = (uint64)0; $b_hi = (uint64)0;
         $sport = (uint64)0; $dport = (uint64)0; $l4 = (uint64)0;
-        if ($v4) {
+        if ($l3 == 0) {${L3_READ('          ')}        }
+        if ($ethertype == 0x0800) {
           $proto = (uint64)*(uint8 *)($l3 + 9);
           $a_lo = (uint64)*(uint32 *)($l3 + 12);
           $b_lo = (uint64)*(uint32 *)($l3 + 16);
           $l4 = $l3 + ((uint64)(*(uint8 *)$l3 & 0xf) * 4);
         }
-        if ($v6) {
+        if ($ethertype == 0x86dd) {
           $proto = (uint64)*(uint8 *)($l3 + 6);
           $a_lo = *(uint64 *)($l3 + 8); $a_hi = *(uint64 *)($l3 + 16);
           $b_lo = *(uint64 *)($l3 + 24); $b_hi = *(uint64 *)($l3 + 32);
@@ -306,13 +315,19 @@ const site = (eventLogic: string, o: SiteOptions) => `${SITE_STATE}
   if (!$pass) {
     @filtered[$hook] = count();
   } else {
-    @inspected[$hook] = count();
-    if ($gso_size > 0) { @gso[$hook] = count(); }
-    if ($fl != 0) { @with_frag_list[$hook] = count(); }${o.culpritRecord}
+    /* one update per skb: inspected, GSO and with_frag_list are sums over its shape */
+    @${SEEN_MAP}[$hook, ($gso_size > 0 ? ${SEEN_SHAPE.gso} : 0) | ($fl != 0 ? ${SEEN_SHAPE.withFragList} : 0)] = count();${o.culpritRecord}
 ${predicates(o.culpritLookup)}${eventLogic}${sample(o.hookFormat, o.culpritStack, o.culpritStackSlot)}  }`;
 
-const STATE_COUNTERS = ['inspected', 'filtered', 'gso', 'with_frag_list', 'inconsistent', 'overrun', 'overrun_unverified', 'fraglist_nolist', 'sampled', 'suppressed'];
-/** The counter maps each mode keeps (src/state reads them by these names). */
+/** The map of passing skbs, keyed [hook, shape]: its values are the counters inspected, gso and with_frag_list. */
+export const SEEN_MAP = 'seen';
+/** bits of the shape key of @seen */
+export const SEEN_SHAPE = { gso: 1, withFragList: 2 } as const;
+/** the counters @seen is summed into (src/state/seen-shape.ts) */
+export const SEEN_COUNTERS = ['inspected', 'gso', 'with_frag_list'] as const;
+
+const STATE_COUNTERS = [...SEEN_COUNTERS, 'filtered', 'inconsistent', 'overrun', 'overrun_unverified', 'fraglist_nolist', 'sampled', 'suppressed'];
+/** The counters each mode keeps (src/state reads them by these names); all are maps of the same name but SEEN_COUNTERS. */
 export const COUNTER_MAPS: Record<ProgramMode, readonly string[]> = {
   tracepoint: STATE_COUNTERS,
   kprobe: [...STATE_COUNTERS, 'create', 'clear', 'modify', 'access', 'gso_change'],
@@ -325,11 +340,16 @@ export const CULPRIT_KEYED_MAPS: readonly string[] = ['inconsistent', 'overrun',
 /** Printed every interval even when every other map is empty: the agent's proof that bpftrace still reports. */
 export const HEARTBEAT_MAP = 'ticks';
 
+/** The maps a mode's program prints each interval, besides the heartbeat. */
+export function printedMaps(mode: ProgramMode): string[] {
+  return [SEEN_MAP, ...COUNTER_MAPS[mode].filter((m) => !(SEEN_COUNTERS as readonly string[]).includes(m))];
+}
+
 const printAndEnd = (mode: ProgramMode, bookkeeping: string[]) => `
 interval:s:$1
 {
   @${HEARTBEAT_MAP} = count(); print(@${HEARTBEAT_MAP});
-  ${COUNTER_MAPS[mode].map((m) => `print(@${m});`).join(' ')}
+  ${printedMaps(mode).map((m) => `print(@${m});`).join(' ')}
 }
 
 END

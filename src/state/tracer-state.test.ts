@@ -24,6 +24,23 @@ test('kernel maps become per-hook counters that survive a restart', () => {
   assert.equal(s.counters.get('tb_tokens'), 0);
 });
 
+test('@seen becomes inspected, gso and with_frag_list per hook; a bad key counts once', () => {
+  const s = new TracerState(plan(['netif_receive_skb_entry', 'net_dev_start_xmit']), GSO_TABLE_4_14, 8);
+  const [ok] = feed(s, ['{"type": "map", "data": {"@seen": {"tracepoint:net:net_dev_start_xmit,1": 10, "tracepoint:net:net_dev_start_xmit,0": 5, "tracepoint:net:netif_receive_skb_entry,3": 2}}}']);
+  assert.equal(ok.kind, 'none');
+  assert.equal(s.counters.get('inspected', 'net_dev_start_xmit'), 15);
+  assert.equal(s.counters.get('gso', 'net_dev_start_xmit'), 10);
+  assert.equal(s.counters.get('with_frag_list', 'net_dev_start_xmit'), 0);
+  assert.equal(s.counters.get('with_frag_list', 'netif_receive_skb_entry'), 2);
+  s.runStarted();
+  const [bad] = feed(s, ['{"type": "map", "data": {"@seen": {"tracepoint:net:net_dev_start_xmit,1": 1, "tracepoint:net:nope,3": 7}}}']);
+  assert.equal(bad.kind, 'problem');
+  assert.equal(s.counters.get('unparsable_lines'), 1);
+  assert.equal(s.counters.get('inspected', 'net_dev_start_xmit'), 16);
+  assert.equal(s.counters.get('gso', 'net_dev_start_xmit'), 11);
+  assert.deepEqual(s.counters.series('inspected').map(([l]) => l), ['netif_receive_skb_entry', 'net_dev_start_xmit']);
+});
+
 test('sampled events are decoded; garbage is counted and reported', () => {
   const s = new TracerState(plan(['netif_receive_skb_entry']), GSO_TABLE_4_14, 8);
   feed(s, ['{"type": "attached_probes", "data": {"probes": 8}}']);

@@ -6,12 +6,13 @@ import type { BpftraceRecord } from '../bpftrace/records.js';
 import { parseSampledEvent } from '../bpftrace/sampled-event.js';
 import type { GsoTable } from '../kernel/gso.js';
 import { culpritName, hookName, UNSEEN, type Mode, type ModePlan } from '../modes.js';
-import { CULPRIT_KEYED_MAPS, HEARTBEAT_MAP } from '../probes/program.js';
+import { CULPRIT_KEYED_MAPS, HEARTBEAT_MAP, SEEN_COUNTERS, SEEN_MAP } from '../probes/program.js';
 import { AttachStatus } from './attach-status.js';
 import { Counters } from './counters.js';
 import { decodeEvent, type DecodedEvent } from './decoded-event.js';
 import { EventRing } from './event-ring.js';
 import { hookCulpritLabel } from './hook-culprit.js';
+import { splitSeen } from './seen-shape.js';
 
 /** Counters the agent keeps. */
 const AGENT_COUNTERS = ['lost_events', 'unparsable_lines', 'helper_errors', 'tracer_restarts', 'tracer_stalls'] as const;
@@ -69,21 +70,15 @@ export class TracerState {
         if (name === HEARTBEAT_MAP) {
           return this.status.heartbeat(nowMs) ? { kind: 'attached', probes: this.status.attachedProbes } : { kind: 'none' };
         }
+        if (name === SEEN_MAP) {
+          const split = splitSeen(record.values);
+          const rejected = new Set([...record.rejected, ...split.rejected]);
+          for (const counter of SEEN_COUNTERS) for (const k of this.observe(counter, split.counters[counter], false, nowMs)) rejected.add(k);
+          return rejected.size ? this.badKeys(name, [...rejected]) : { kind: 'none' };
+        }
         if (!this.mode.counters.includes(name)) return { kind: 'none' };
-        // only this plan's hooks (and culprits) become labels: a key the program cannot print is not a new series
-        const rejected = [...record.rejected];
-        const byLabel = new Map<string, number>();
-        const culpritKeyed = CULPRIT_KEYED_MAPS.includes(name);
-        for (const [key, v] of record.values) {
-          const label = this.seriesLabel(key, culpritKeyed);
-          if (label !== undefined) byLabel.set(label, v); else rejected.push(key);
-        }
-        const rose = this.counters.observe(name, byLabel);
-        if (rose.length && (name === 'inconsistent' || name === 'overrun')) this.lastSeenSeconds[name] = nowMs / 1000;
-        if (rejected.length) {
-          return this.unparsable(`bpftrace map @${name}: keys with a bad value or an unknown hook`, { keys: rejected.slice(0, 4).map((k) => k.slice(0, 64)) }, rejected.length);
-        }
-        return { kind: 'none' };
+        const rejected = [...record.rejected, ...this.observe(name, record.values, CULPRIT_KEYED_MAPS.includes(name), nowMs)];
+        return rejected.length ? this.badKeys(name, rejected) : { kind: 'none' };
       }
       case 'printf': {
         const parsed = parseSampledEvent(record.text);
@@ -109,6 +104,26 @@ export class TracerState {
       default:
         return { kind: 'none' };
     }
+  }
+
+  /**
+   * A map's values into a counter. Only this plan's hooks (and culprits) become
+   * labels: a key the program cannot print is not a new series. Returns those keys.
+   */
+  private observe(name: string, values: ReadonlyMap<string, number>, culpritKeyed: boolean, nowMs: number): string[] {
+    const rejected: string[] = [];
+    const byLabel = new Map<string, number>();
+    for (const [key, v] of values) {
+      const label = this.seriesLabel(key, culpritKeyed);
+      if (label !== undefined) byLabel.set(label, v); else rejected.push(key);
+    }
+    const rose = this.counters.observe(name, byLabel);
+    if (rose.length && (name === 'inconsistent' || name === 'overrun')) this.lastSeenSeconds[name] = nowMs / 1000;
+    return rejected;
+  }
+
+  private badKeys(name: string, rejected: string[]): Applied {
+    return this.unparsable(`bpftrace map @${name}: keys with a bad value or an unknown hook`, { keys: rejected.slice(0, 4).map((k) => k.slice(0, 64)) }, rejected.length);
   }
 
   /** A map key as the program printed it ("hook" or "hook,culprit") -> the counter's series label; undefined if unknown. */
