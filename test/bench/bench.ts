@@ -12,16 +12,18 @@
 // Root only; refuses (one line) where a prerequisite is missing; makes and
 // removes its own namespaces and stops only the processes it started.
 import { execa, type ResultPromise } from 'execa';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { childBpftrace, CLI, fetchMetrics, freePort, sleep, waitReady } from '../helpers/agent.js';
 import { cleanup, tapHost, vethPair } from '../helpers/net.js';
-import { busySeconds, cpuSeconds, mb, median, pct, rss } from './measure.js';
+import { bpfRuns, busySeconds, cpuSeconds, mb, median, pct, rss } from './measure.js';
 
 const INJECT = fileURLToPath(new URL('../../../test/helpers/tap_inject.py', import.meta.url));
 const { values: opt } = parseArgs({ options: {
   rounds: { type: 'string', default: '8' }, gb: { type: 'string', default: '4' }, storm: { type: 'string', default: '1000000' },
+  // another build's dist/src/cli.js, run as one more tracer in the same rounds: a change measured before and after, side by side
+  baseline: { type: 'string' },
 } });
 const rounds = Number(opt.rounds), gb = Number(opt.gb), stormSkbs = Number(opt.storm);
 
@@ -35,6 +37,7 @@ for (const tool of ['bpftrace', 'python3', 'ip', 'iperf3']) {
   if ((await execa('sh', ['-c', `command -v ${tool}`], { reject: false })).exitCode !== 0) refuse(`${tool} is not installed (bash scripts/install-deps.sh --test)`);
 }
 if (!existsSync(CLI)) refuse('the agent is not built (npm run build)');
+if (opt.baseline !== undefined && !existsSync(opt.baseline)) refuse(`--baseline ${opt.baseline}: no such file (another build's dist/src/cli.js)`);
 
 // --- the tracers compared -----------------------------------------------------------
 const HOOKS = 'tracepoint:net:netif_receive_skb,\ntracepoint:net:net_dev_start_xmit,\ntracepoint:net:napi_gro_receive_entry';
@@ -64,11 +67,11 @@ const bpftraceTracer = (name: string, program: string): Tracer => ({
   },
 });
 
-const agentTracer = (name: string, args: string[]): Tracer => ({
+const agentTracer = (name: string, args: string[], cli = CLI): Tracer => ({
   name,
   async start() {
     const port = await freePort();
-    const p = execa(process.execPath, [CLI, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...args],
+    const p = execa(process.execPath, [cli, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...args],
       { reject: false, buffer: false, stdout: 'ignore', stderr: 'ignore' });
     await waitReady(`http://127.0.0.1:${port}`, p, 120_000);
     return { stop: async () => { p.kill('SIGTERM'); await p; }, pids: async () => ({ node: p.pid, bpftrace: await childBpftrace(p.pid!) }) };
@@ -80,7 +83,13 @@ const TRACERS: Tracer[] = [
   bpftraceTracer('bare counter', BARE),
   agentTracer('agent (tracepoint)', ['--mode=tracepoint']),
   bpftraceTracer('printf per skb', PRINTF),
+  ...(opt.baseline ? [agentTracer('agent baseline (tracepoint)', ['--mode=tracepoint'], opt.baseline)] : []),
 ];
+
+// the kernel counts each BPF program's runs and run time while this is 1; restored on the way out
+const BPF_STATS = '/proc/sys/kernel/bpf_stats_enabled';
+if (!existsSync(BPF_STATS)) refuse(`${BPF_STATS} is missing: this kernel cannot count BPF program runs (5.1 or later has it)`);
+const bpfStatsWas = readFileSync(BPF_STATS, 'utf8').trim();
 
 let running: Running | undefined;
 let child: ResultPromise | undefined;
@@ -89,6 +98,7 @@ const stopAll = async () => {
   await child?.catch(() => undefined);
   await running?.stop().catch(() => undefined);
   await cleanup();
+  writeFileSync(BPF_STATS, bpfStatsWas);
 };
 process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
@@ -96,6 +106,10 @@ try {
   // --- 1. CPU per GB, interleaved ----------------------------------------------
   const { a, b } = await vethPair();
   const perGb = new Map<string, number[]>(TRACERS.map((t) => [t.name, []]));
+  /** per round: ns per run of the tracer's per-event BPF programs, and their ms per GB */
+  const nsPerRun = new Map<string, number[]>(TRACERS.map((t) => [t.name, []]));
+  const bpfMsPerGb = new Map<string, number[]>(TRACERS.map((t) => [t.name, []]));
+  writeFileSync(BPF_STATS, '1');
   process.stdout.write(`bench: ${rounds} rounds of ${gb} GB of TCP over a veth pair (offloads as created), tracers in rotating order\n`);
   for (let round = 0; round < rounds; round++) {
     const order = TRACERS.map((_, i) => TRACERS[(i + round) % TRACERS.length]);
@@ -107,18 +121,23 @@ try {
       const client = await execa('ip', ['netns', 'exec', a, 'iperf3', '-c', '198.18.1.2', '-n', `${gb}G`, '-J'], { reject: false });
       const busy = busySeconds() - busy0;
       await child; child = undefined;
+      const { bpftrace } = await running.pids();
+      const bpf = bpftrace ? bpfRuns(bpftrace) : undefined;
       await running.stop(); running = undefined;
       const bytes = JSON.parse(client.stdout || '{}').end?.sum_sent?.bytes ?? gb * 2 ** 30;
       perGb.get(t.name)!.push(busy / (bytes / 1e9));
+      if (bpf?.runs) { nsPerRun.get(t.name)!.push(bpf.ns / bpf.runs); bpfMsPerGb.get(t.name)!.push(bpf.ns / 1e6 / (bytes / 1e9)); }
     }
     process.stdout.write(`  round ${round + 1}: ${TRACERS.map((t) => `${t.name} ${perGb.get(t.name)!.at(-1)!.toFixed(3)}`).join(', ')} cpu-s/GB\n`);
   }
   const none = median(perGb.get('none')!);
-  process.stdout.write('\n| tracer | cpu-s/GB (median) | spread (min–max) | ratio to none |\n|---|---|---|---|\n');
+  process.stdout.write('\n| tracer | cpu-s/GB (median) | spread (min–max) | ratio to none | BPF ns per run (median, spread) | BPF ms per GB |\n|---|---|---|---|---|---|\n');
   for (const t of TRACERS) {
-    const xs = perGb.get(t.name)!;
-    process.stdout.write(`| ${t.name} | ${median(xs).toFixed(3)} | ${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)} | ${(median(xs) / none).toFixed(2)} |\n`);
+    const xs = perGb.get(t.name)!, ns = nsPerRun.get(t.name)!, ms = bpfMsPerGb.get(t.name)!;
+    const bpfCols = ns.length ? `${median(ns).toFixed(0)} (${Math.min(...ns).toFixed(0)}–${Math.max(...ns).toFixed(0)}) | ${median(ms).toFixed(1)}` : '– | –';
+    process.stdout.write(`| ${t.name} | ${median(xs).toFixed(3)} | ${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)} | ${(median(xs) / none).toFixed(2)} | ${bpfCols} |\n`);
   }
+  process.stdout.write('BPF columns: the kernel\'s own accounting (kernel.bpf_stats_enabled) of the tracer\'s per-event programs: their cost without the machine\'s noise\n');
   await cleanup();
 
   // --- 2 and 3. the storm, RSS, idle ---------------------------------------------
@@ -169,7 +188,8 @@ try {
     }
     process.stdout.write(`  /metrics at 100/s during the storm: ${scraped.latencies.length} scrapes, p50 ${pct(scraped.latencies, 0.5).toFixed(1)} ms, p99 ${pct(scraped.latencies, 0.99).toFixed(1)} ms\n`);
     process.stdout.write(`  idle: ${(idle * 100).toFixed(2)} % of a core (node + bpftrace)\n`);
-    process.stdout.write(`  RSS node: start ${mb(start.node.rss)}, peak ${mb(steady.node.peak)}, steady ${mb(steady.node.rss)}; ` +
+    process.stdout.write(`  RSS node: start ${mb(start.node.rss)}, peak ${mb(steady.node.peak)}, steady ${mb(steady.node.rss)} ` +
+      `(steady: ${mb(steady.node.anon)} its own, ${mb(steady.node.file)} mapped from files: node's binary, shared and reclaimable); ` +
       `bpftrace: start ${mb(start.bpftrace.rss)}, peak ${mb(steady.bpftrace.peak)}, steady ${mb(steady.bpftrace.rss)}\n`);
     const counted = Math.min(quiet.counted, scraped.counted);
     if (counted !== stormSkbs) process.exitCode = 1;

@@ -1,11 +1,37 @@
 // What the benchmarks read from /proc, and how they print it.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
-/** a process's resident set now and at its peak, in MB */
+/**
+ * a process's resident set now and at its peak, in MB; and now, what is its
+ * own (anon) and what is mapped from files (for node, mostly its binary's code:
+ * clean pages shared with every other node process and reclaimable)
+ */
 export const rss = (pid: number) => {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024, anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
+};
+
+/** BPF program types that run per hooked event: kprobe, tracepoint, tracing (fentry/fexit) */
+const EVENT_PROG_TYPES = new Set([2, 5, 26]);
+
+/**
+ * Runs and run time of a process's BPF programs that fire per event (not its
+ * interval and END programs), from /proc/PID/fdinfo: the kernel counts them
+ * while kernel.bpf_stats_enabled is 1. The in-kernel cost of a tracer, without
+ * the machine's noise.
+ */
+export const bpfRuns = (pid: number) => {
+  let runs = 0, ns = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+    let info: string;
+    try { info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'); } catch { continue; }
+    const field = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+    if (!EVENT_PROG_TYPES.has(field('prog_type'))) continue;
+    runs += field('run_cnt');
+    ns += field('run_time_ns');
+  }
+  return { runs, ns };
 };
 
 /** a process's CPU seconds so far (utime + stime, in USER_HZ of 100) */
