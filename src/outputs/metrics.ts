@@ -1,12 +1,11 @@
 // /metrics: a projection of TracerState through prom-client. Values are read
 // from the state at scrape time; nothing here counts.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-
-const EVENT_LOOP_SAMPLE_MS = 1000;
 import { CULPRIT_KEYED_MAPS } from '../probes/program.js';
 import { perHook, splitLabel } from '../state/hook-culprit.js';
 import type { FraglistFix } from '../kernel/fraglist-fix.js';
 import type { TracerState } from '../state/tracer-state.js';
+import { PROM_CLIENT_EVENT_LOOP, registerEventLoopDelay } from './event-loop.js';
 
 /** What the agent knows beyond the counters: the tracer reporting on time (src/bpftrace/watchdog.ts), the filtered interface present. */
 export interface Health {
@@ -115,15 +114,17 @@ function registerMetrics(registry: Registry, state: TracerState, health: Health,
     labelNames: ['state', 'upstream'], registers })
     .set({ state: build.fraglistFix.state, upstream: build.fraglistFix.upstream ?? 'unknown' }, 1);
   // prom-client's process and runtime metrics, less the three gauges it names
-  // *_total (nodejs_active_*_total), which promtool check metrics rejects.
-  // The event-loop delay histogram samples once a second, not every 10 ms as
-  // prom-client does by default: that timer alone was 1 % of a core, most of
-  // the agent's idle CPU (npm run bench). A stall still shows as a late sample.
+  // *_total (nodejs_active_*_total), which promtool check metrics rejects, and
+  // its event-loop delay, which ./event-loop.ts measures for a fraction of the
+  // cost. Its histogram cannot be left out, so its timer is set to a period
+  // (24 days) that costs nothing.
   const defaults = new Registry();
-  collectDefaultMetrics({ register: defaults, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
+  collectDefaultMetrics({ register: defaults, eventLoopMonitoringPrecision: 2 ** 31 - 1 });
   for (const { name } of defaults.getMetricsAsArray()) {
     const m = defaults.getSingleMetric(name)!;
     if (name.endsWith('_total') && !(m instanceof Counter)) continue;
+    if (PROM_CLIENT_EVENT_LOOP.test(name)) continue;
     registry.registerMetric(m);
   }
+  registerEventLoopDelay(registry);
 }
