@@ -191,6 +191,10 @@ try {
     process.stdout.write(`  RSS node: start ${mb(start.node.rss)}, peak ${mb(steady.node.peak)}, steady ${mb(steady.node.rss)} ` +
       `(steady: ${mb(steady.node.anon)} its own, ${mb(steady.node.file)} mapped from files: node's binary, shared and reclaimable); ` +
       `bpftrace: start ${mb(start.bpftrace.rss)}, peak ${mb(steady.bpftrace.peak)}, steady ${mb(steady.bpftrace.rss)}\n`);
+    // what deploy/helm's values.yaml requests: the pair's peak memory with a quarter on top, and the storm's CPU
+    const peakMiB = (steady.node.peak + steady.bpftrace.peak) * 1.25;
+    process.stdout.write(`  chart requests from these: memory ${Math.ceil(peakMiB / 32) * 32}Mi (node + bpftrace peak ${mb(steady.node.peak + steady.bpftrace.peak)}, +25 %), ` +
+      `cpu ${Math.max(10, Math.ceil(quiet.cpu * 1000 / 10) * 10)}m (the quiet storm's agent CPU)\n`);
     const counted = Math.min(quiet.counted, scraped.counted);
     if (counted !== stormSkbs) process.exitCode = 1;
   }

@@ -19,7 +19,8 @@ PR_SET_PDEATHSIG = 1
 JUNK = [
     "Attaching 8 probes...",
     '{"type": "map", "data": {"@inconsistent": {"tracepoint:net:made_up,255": 5}}}',
-    '{"type": "map", "data": {"@inspected": {"tracepoint:net:netif_receive_skb_entry": -3}}}',
+    '{"type": "map", "data": {"@seen": {"tracepoint:net:netif_receive_skb_entry,1": -3}}}',
+    '{"type": "map", "data": {"@seen": {"tracepoint:net:netif_receive_skb_entry,9": 4}}}',
     '{"type": "printf", "data": "FLE4 kind=1 crit=1 hook=x comm=evil"}',
     '{"type": "nonsense", "data": 1}',
     '{"type": "map", "data": {"@x": {"a": 1',
