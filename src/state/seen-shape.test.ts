@@ -17,7 +17,7 @@ test('@seen sums into inspected, gso and with_frag_list per hook', () => {
 });
 
 test('@seen keys without a shape the programs print are rejected, not counted', () => {
-  const s = splitSeen(new Map([['7', 1], ['7,4', 1], ['7,-1', 1], ['7,1.5', 1], ['7,', 1], ['7,0x1', 1], ['7,0', 3]]));
-  assert.deepEqual(s.rejected, ['7', '7,4', '7,-1', '7,1.5', '7,', '7,0x1']);
+  const s = splitSeen(new Map([['7', 1], ['7,4', 1], ['7,-1', 1], ['7,1.5', 1], ['7,', 1], ['7,0x1', 1], ['7,4294967297', 1], ['7,0', 3]]));
+  assert.deepEqual(s.rejected, ['7', '7,4', '7,-1', '7,1.5', '7,', '7,0x1', '7,4294967297']);
   assert.deepEqual([...s.counters.inspected], [['7', 3]]);
 });

@@ -19,8 +19,10 @@ export function splitSeen(values: ReadonlyMap<string, number>): SeenSplit {
   const add = (m: Map<string, number>, hook: string, v: number) => m.set(hook, (m.get(hook) ?? 0) + v);
   for (const [key, v] of values) {
     const comma = key.lastIndexOf(',');
-    const shape = comma < 0 ? NaN : Number(key.slice(comma + 1));
-    if (!Number.isInteger(shape) || shape < 0 || (shape & ~ALL_SHAPE_BITS) !== 0 || !/^\d+$/.test(key.slice(comma + 1))) {
+    const digits = comma < 0 ? '' : key.slice(comma + 1);
+    // the range check first: the bit test alone would read 4294967297 as 1 (bitwise operators take 32 bits)
+    const shape = /^\d+$/.test(digits) ? Number(digits) : NaN;
+    if (!(shape <= ALL_SHAPE_BITS) || (shape & ~ALL_SHAPE_BITS) !== 0) {
       out.rejected.push(key);
       continue;
     }

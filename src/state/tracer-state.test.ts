@@ -41,6 +41,15 @@ test('@seen becomes inspected, gso and with_frag_list per hook; a bad key counts
   assert.deepEqual(s.counters.series('inspected').map(([l]) => l), ['netif_receive_skb_entry', 'net_dev_start_xmit']);
 });
 
+test('counters come only from the maps the program prints: an @inspected map (which none prints) counts nothing', () => {
+  const s = new TracerState(plan(['net_dev_start_xmit']), GSO_TABLE_4_14, 8);
+  const [r] = feed(s, ['{"type": "map", "data": {"@inspected": {"tracepoint:net:net_dev_start_xmit": 9}}}',
+    '{"type": "map", "data": {"@filtered": {"tracepoint:net:net_dev_start_xmit": 4}}}']);
+  assert.equal(r.kind, 'none');
+  assert.equal(s.counters.get('inspected', 'net_dev_start_xmit'), 0);
+  assert.equal(s.counters.get('filtered', 'net_dev_start_xmit'), 4);
+});
+
 test('sampled events are decoded; garbage is counted and reported', () => {
   const s = new TracerState(plan(['netif_receive_skb_entry']), GSO_TABLE_4_14, 8);
   feed(s, ['{"type": "attached_probes", "data": {"probes": 8}}']);

@@ -6,7 +6,7 @@ import type { BpftraceRecord } from '../bpftrace/records.js';
 import { parseSampledEvent } from '../bpftrace/sampled-event.js';
 import type { GsoTable } from '../kernel/gso.js';
 import { culpritName, hookName, UNSEEN, type Mode, type ModePlan } from '../modes.js';
-import { CULPRIT_KEYED_MAPS, HEARTBEAT_MAP, SEEN_COUNTERS, SEEN_MAP } from '../probes/program.js';
+import { CULPRIT_KEYED_MAPS, HEARTBEAT_MAP, printedMaps, SEEN_COUNTERS, SEEN_MAP } from '../probes/program.js';
 import { AttachStatus } from './attach-status.js';
 import { Counters } from './counters.js';
 import { decodeEvent, type DecodedEvent } from './decoded-event.js';
@@ -37,6 +37,8 @@ export class TracerState {
   readonly hooks: readonly string[];
   readonly unattached: ModePlan['unattached'];
   private readonly knownHooks: ReadonlySet<string>;
+  /** the counter maps this mode's program prints, @seen aside: a map by another name is not counted, even if named like a counter */
+  private readonly counterMaps: ReadonlySet<string>;
   /** this run has not announced its probes yet: what it prints that is not JSON is diagnostics, not output */
   private compiling = true;
 
@@ -45,6 +47,7 @@ export class TracerState {
     this.hooks = plan.hooks;
     this.unattached = plan.unattached;
     this.knownHooks = new Set(plan.hooks);
+    this.counterMaps = new Set(printedMaps(plan.mode.name));
     this.events = new EventRing(eventsCapacity);
     for (const name of this.mode.counters) {
       for (const hook of this.hooks) this.counters.ensure(name, CULPRIT_KEYED_MAPS.includes(name) ? hookCulpritLabel(hook, UNSEEN) : hook);
@@ -76,7 +79,7 @@ export class TracerState {
           for (const counter of SEEN_COUNTERS) for (const k of this.observe(counter, split.counters[counter], false, nowMs)) rejected.add(k);
           return rejected.size ? this.badKeys(name, [...rejected]) : { kind: 'none' };
         }
-        if (!this.mode.counters.includes(name)) return { kind: 'none' };
+        if (!this.counterMaps.has(name)) return { kind: 'none' };
         const rejected = [...record.rejected, ...this.observe(name, record.values, CULPRIT_KEYED_MAPS.includes(name), nowMs)];
         return rejected.length ? this.badKeys(name, rejected) : { kind: 'none' };
       }
