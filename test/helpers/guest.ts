@@ -114,10 +114,20 @@ export interface GuestOptions {
   otherBpftraceRoot?: string;
   /** the phases of the MODE@other runs */
   otherPhases?: string[];
+  /** instead of the scenarios, guest_bench.py: rounds, and UDP_SEGMENT sends per run */
+  bench?: { rounds: number; sends: number };
 }
 
 export async function runGuest(kernel: { root: string; vmlinuz: string }, modes: string[], timeoutMs: number, o: GuestOptions = {}): Promise<GuestRun> {
   const dir = mkdtempSync(join(tmpdir(), 'flx-guest-'));
+  // interrupted (Ctrl-C in npm run bench:guests): stop this qemu and remove the 350 MB initramfs, then exit as the signal would
+  let qemuPid: number | undefined;
+  const interrupted = (signal: NodeJS.Signals) => {
+    if (qemuPid) try { process.kill(qemuPid, 'SIGKILL'); } catch { /* already gone */ }
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
     const cpio = join(dir, 'initrd.cpio');
     await execa('bash', [join(REPO, 'test/realkernel/build-initramfs.sh'), cpio, kernel.root, REPO], {
@@ -139,8 +149,9 @@ export async function runGuest(kernel: { root: string; vmlinuz: string }, modes:
         '-no-reboot', ...nic, '-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console', '-kernel', kernel.vmlinuz, '-initrd', cpio,
         '-append', `console=ttyS0 panic=-1 quiet flx_modes=${modes.join(',')}${o.forward?.length ? ' flx_net=1' : ''} flx_hold=${o.holdSeconds ?? 0}${
           o.phases ? ` flx_phases=${o.phases.join(',')}` : ''}${o.delayMs !== undefined ? ` flx_delay_ms=${o.delayMs}` : ''}${
-          o.otherPhases ? ` flx_other_phases=${o.otherPhases.join(',')}` : ''}`,
+          o.otherPhases ? ` flx_other_phases=${o.otherPhases.join(',')}` : ''}${o.bench ? ` flx_bench=${o.bench.rounds}:${o.bench.sends}` : ''}`,
       ], { timeout: timeoutMs, reject: false, stdin: 'ignore', buffer: false });
+      qemuPid = qemu.pid;
       qemu.stdout!.on('data', (chunk: Buffer) => {
         const at = Date.now();
         const parts = (partial + chunk.toString('utf8')).split(/\r?\n/);
@@ -153,6 +164,7 @@ export async function runGuest(kernel: { root: string; vmlinuz: string }, modes:
       if (text.includes('FLX-KERNEL') || attempt === 3) return { serial: text, lines, seconds: (Date.now() - t0) / 1000, attempts: attempt };
     }
   } finally {
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -64,7 +64,7 @@ cp -a "$repo/dist" "$repo/probes" "$repo/package.json" "$root/app/"
 done
 mkdir -p "$root/app/test/helpers" "$root/app/test/realkernel"
 cp "$repo/test/helpers/tap_inject.py" "$root/app/test/helpers/"
-cp "$repo/test/realkernel/guest-scenario.sh" "$repo/test/realkernel/traffic.py" "$root/app/test/realkernel/"
+cp "$repo/test/realkernel/guest-scenario.sh" "$repo/test/realkernel/traffic.py" "$repo/test/realkernel/guest_bench.py" "$root/app/test/realkernel/"
 for prog in pull_all xdp_pass; do
   clang -O2 -g -target bpf -I/usr/include/"$(gcc -dumpmachine)" -c "$repo/test/realkernel/$prog.bpf.c" -o "$root/app/test/realkernel/$prog.bpf.o"
 done

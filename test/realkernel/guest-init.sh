@@ -6,6 +6,7 @@
 #   flx_hold=N                seconds to hold after the tc pull phase (a Prometheus on the host pages)
 #   flx_delay_ms=N            the netem delay on the router's egress in the tc pull phase
 #   flx_other_phases=a,b      the phases of the modes named MODE@other (the other bpftrace)
+#   flx_bench=ROUNDS[:SENDS]  instead of the scenarios: guest_bench.py (the modes' cost per hooked call)
 # With flx_net=1 a webhook receiver on port 10047 prints what the host's
 # Alertmanager sends it to the console, in order with the kernel's messages.
 # the host's own tools first (util-linux setpriv, iproute2), busybox for the rest
@@ -28,8 +29,12 @@ if [ "$flx_net" = 1 ]; then
   /usr/bin/python3 /app/test/realkernel/traffic.py webhook 0.0.0.0 10047 &
 fi
 echo "FLX-KERNEL $(uname -r)"
-for mode in $(echo "${flx_modes:-kprobe}" | tr , ' '); do
-  sh /app/test/realkernel/guest-scenario.sh "$mode"
-done
+if [ -n "$flx_bench" ]; then
+  /usr/bin/python3 /app/test/realkernel/guest_bench.py $(echo "$flx_bench" | tr : ' ')
+else
+  for mode in $(echo "${flx_modes:-kprobe}" | tr , ' '); do
+    sh /app/test/realkernel/guest-scenario.sh "$mode"
+  done
+fi
 echo FLX-DONE
 poweroff -f
