@@ -33,7 +33,6 @@ PORT = 10045
 URL = f"http://127.0.0.1:{PORT}"
 SEGS, SEG = 60, 1000
 UDP_SEGMENT = 103
-EVENT_PROG_TYPES = {2, 5, 26}  # kprobe, tracepoint, tracing: the programs that run per hooked call
 
 
 def sh(*args):
@@ -102,17 +101,11 @@ def bpftrace_pids():
 
 
 def bpf_runs(pid):
-    runs = ns = 0
-    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
-        try:
-            info = open(f"/proc/{pid}/fdinfo/{fd}").read()
-        except OSError:
-            continue
-        field = lambda k: int(m.group(1)) if (m := re.search(rf"^{k}:\s+(\d+)", info, re.M)) else None
-        if field("prog_type") in EVENT_PROG_TYPES:
-            runs += field("run_cnt") or 0
-            ns += field("run_time_ns") or 0
-    return runs, ns
+    """runs and run time of the tracer's per-event programs: test/bench/measure.ts's bpfRuns, the one reader of them (node's start is outside the measured window)"""
+    out = subprocess.run(["node", "--input-type=module", "-e",
+                          f"import {{ bpfRuns }} from '{APP}/dist/test/bench/measure.js'; const r = bpfRuns({pid}); console.log(r.runs, r.ns)"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return int(out[0]), int(out[1])
 
 
 def inspected():
@@ -177,8 +170,13 @@ def run(tracer, rnd, sends):
     src.stdin.close(); src.wait()
     calls = 0
     if agent:
-        time.sleep(3)  # two print intervals: the kernel's counts reach the agent
-        calls = inspected() - before
+        # the kernel's counts reach the agent each print interval: counted when the total holds still for two
+        last, still = -1, 0
+        while still < 2:
+            time.sleep(1.5)
+            now = inspected()
+            still, last = (still + 1 if now == last else 0), now
+        calls = last - before
         agent.terminate()
         agent.wait()
     print(f"FLX-BENCH {tracer} {rnd} sends={sends} busy={b1 - b0:.2f} agent={a1 - a0:.2f} calls={calls:.0f} "
