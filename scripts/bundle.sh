@@ -17,6 +17,8 @@ case "$(uname -m)" in
   *) echo "bundle.sh: no Node.js build for $(uname -m)" >&2; exit 1 ;;
 esac
 version=$(node -p "require('$root/package.json').version")
+# Node's flags for the agent (package.json's config.nodeOptions), written into the command below
+node_options=$(node -p "require('$root/package.json').config.nodeOptions")
 out=$root/build/fraglist-exporter-$version-linux-$arch.tar.gz
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -39,11 +41,11 @@ tar -xzf "$work"/node-linux-"$arch"-"$NODE_VERSION".tgz -C "$work" package/bin/n
 mv "$work/package/bin/node" "$stage/node/bin/node"
 "$stage/node/bin/node" --version | grep -qx "v$NODE_VERSION"
 
-cat > "$stage/bin/fraglist-exporter" <<'SH'
+cat > "$stage/bin/fraglist-exporter" <<SH
 #!/bin/sh
 # fraglist-exporter with the Node.js bundled beside it
-here=$(dirname "$(readlink -f "$0")")/..
-exec "$here/node/bin/node" "$here/dist/src/cli.js" "$@"
+here=\$(dirname "\$(readlink -f "\$0")")/..
+exec "\$here/node/bin/node" $node_options "\$here/dist/src/cli.js" "\$@"
 SH
 chmod 755 "$stage/bin/fraglist-exporter"
 

@@ -15,7 +15,7 @@ import { execa, type ResultPromise } from 'execa';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { childBpftrace, CLI, fetchMetrics, freePort, sleep, waitReady } from '../helpers/agent.js';
+import { AGENT_NODE_OPTIONS, childBpftrace, CLI, fetchMetrics, freePort, sleep, waitReady } from '../helpers/agent.js';
 import { cleanup, tapHost, vethPair } from '../helpers/net.js';
 import { bpfRuns, busySeconds, cpuSeconds, mb, median, pct, rss } from './measure.js';
 
@@ -71,7 +71,7 @@ const agentTracer = (name: string, args: string[], cli = CLI): Tracer => ({
   name,
   async start() {
     const port = await freePort();
-    const p = execa(process.execPath, [cli, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...args],
+    const p = execa(process.execPath, [...AGENT_NODE_OPTIONS, cli, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...args],
       { reject: false, buffer: false, stdout: 'ignore', stderr: 'ignore' });
     await waitReady(`http://127.0.0.1:${port}`, p, 120_000);
     return { stop: async () => { p.kill('SIGTERM'); await p; }, pids: async () => ({ node: p.pid, bpftrace: await childBpftrace(p.pid!) }) };
@@ -146,7 +146,7 @@ try {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const RATE = 10;
-    const agent = execa(process.execPath, [CLI, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', '--mode=tracepoint', `--sample.rate=${RATE}`],
+    const agent = execa(process.execPath, [...AGENT_NODE_OPTIONS, CLI, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', '--mode=tracepoint', `--sample.rate=${RATE}`],
       { reject: false, buffer: false, stdout: 'ignore', stderr: 'ignore' });
     running = { stop: async () => { agent.kill('SIGTERM'); await agent; }, pids: async () => ({}) };
     await waitReady(base, agent, 120_000);

@@ -7,6 +7,9 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+/** Node's flags for the agent, as its launchers pass them (package.json's config.nodeOptions) */
+export const AGENT_NODE_OPTIONS: string[] = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8'))
+  .config.nodeOptions.split(' ').filter(Boolean);
 
 export async function freePort(): Promise<number> {
   const srv = createServer();
