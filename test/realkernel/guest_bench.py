@@ -25,7 +25,7 @@ emulation it is the noisiest part); calls: hooked calls
 the agent counted (skbs inspected, every hook); runs, run_ns: its per-event BPF
 programs' runs and run time (bpf_stats).
 """
-import os, re, socket, subprocess, sys, time, urllib.request
+import json, os, re, socket, subprocess, sys, time, urllib.request
 
 IP = "/usr/sbin/ip"
 APP = "/app"
@@ -114,9 +114,11 @@ def inspected():
 
 
 def start_agent(mode):
-    log = open(f"/tmp/bench-agent-{mode}.log", "w")
-    agent = subprocess.Popen(["node", "dist/src/cli.js", "serve", "--mode", mode, f"--web.listen-address=:{PORT}", "--log.level=warn"],
-                             cwd=APP, stdout=log, stderr=subprocess.STDOUT)
+    # node's flags as the agent's launchers pass them (package.json's config.nodeOptions)
+    node_options = json.load(open(f"{APP}/package.json"))["config"]["nodeOptions"].split()
+    with open(f"/tmp/bench-agent-{mode}.log", "w") as log:
+        agent = subprocess.Popen(["node", *node_options, "dist/src/cli.js", "serve", "--mode", mode, f"--web.listen-address=:{PORT}", "--log.level=warn"],
+                                 cwd=APP, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(600):
         if agent.poll() is not None:
             break
@@ -127,7 +129,6 @@ def start_agent(mode):
             time.sleep(1)
     agent.kill()
     agent.wait()
-    log.close()
     print(f"FLX-BENCH-ERROR {mode} not ready: " + open(f"/tmp/bench-agent-{mode}.log").read().replace("\n", " | ")[-600:], flush=True)
     return None
 
@@ -156,7 +157,7 @@ def run(tracer, rnd, sends):
     if tracer != "none" and agent is None:
         return
     pids = ([agent.pid] + bpftrace_pids()) if agent else []
-    tracer_pid = next((p for p in pids[1:]), None)
+    tracer_pid = pids[1] if len(pids) > 1 else None
     src = sender()
     time.sleep(3)  # past the agent's start
     before = inspected() if agent else 0
