@@ -31,7 +31,7 @@ function refuse(why: string): never {
   process.stderr.write(`bench: ${why}\n`);
   process.exit(1);
 }
-if (!(rounds >= 1) || !(gb > 0) || !(stormSkbs >= 0)) refuse('--rounds (>= 1), --gb (> 0) and --storm (>= 0) take numbers');
+if (!(rounds >= 0) || !(gb > 0) || !(stormSkbs >= 0)) refuse('--rounds (>= 0), --gb (> 0) and --storm (>= 0) take numbers');
 if (process.getuid?.() !== 0) refuse('needs root (network namespaces, bpftrace)');
 for (const tool of ['bpftrace', 'python3', 'ip', 'iperf3']) {
   if ((await execa('sh', ['-c', `command -v ${tool}`], { reject: false })).exitCode !== 0) refuse(`${tool} is not installed (bash scripts/install-deps.sh --test)`);
@@ -102,101 +102,115 @@ const stopAll = async () => {
 };
 process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
-try {
-  // --- 1. CPU per GB, interleaved ----------------------------------------------
-  const { a, b } = await vethPair();
-  const perGb = new Map<string, number[]>(TRACERS.map((t) => [t.name, []]));
-  /** per round: ns per run of the tracer's per-event BPF programs, and their ms per GB */
-  const nsPerRun = new Map<string, number[]>(TRACERS.map((t) => [t.name, []]));
-  const bpfMsPerGb = new Map<string, number[]>(TRACERS.map((t) => [t.name, []]));
-  writeFileSync(BPF_STATS, '1');
-  process.stdout.write(`bench: ${rounds} rounds of ${gb} GB of TCP over a veth pair (offloads as created), tracers in rotating order\n`);
-  for (let round = 0; round < rounds; round++) {
-    const order = TRACERS.map((_, i) => TRACERS[(i + round) % TRACERS.length]);
-    for (const t of order) {
-      running = await t.start();
-      child = execa('ip', ['netns', 'exec', b, 'iperf3', '-s', '-1', '-B', '198.18.1.2'], { reject: false });
-      await sleep(300);
-      const busy0 = busySeconds();
-      const client = await execa('ip', ['netns', 'exec', a, 'iperf3', '-c', '198.18.1.2', '-n', `${gb}G`, '-J'], { reject: false });
-      const busy = busySeconds() - busy0;
-      await child; child = undefined;
-      const { bpftrace } = await running.pids();
-      const bpf = bpftrace ? bpfRuns(bpftrace) : undefined;
-      await running.stop(); running = undefined;
-      const bytes = JSON.parse(client.stdout || '{}').end?.sum_sent?.bytes ?? gb * 2 ** 30;
-      perGb.get(t.name)!.push(busy / (bytes / 1e9));
-      if (bpf?.runs) { nsPerRun.get(t.name)!.push(bpf.ns / bpf.runs); bpfMsPerGb.get(t.name)!.push(bpf.ns / 1e6 / (bytes / 1e9)); }
+/** 2 and 3 for one build of the agent: the storm, quiet and scraped; RSS; idle CPU */
+async function stormFigures(label: string, cli: string, tap: { ns: string; dev: string }): Promise<void> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const RATE = 10;
+  const agent = execa(process.execPath, [...AGENT_NODE_OPTIONS, cli, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', '--mode=tracepoint', `--sample.rate=${RATE}`],
+    { reject: false, buffer: false, stdout: 'ignore', stderr: 'ignore' });
+  running = { stop: async () => { agent.kill('SIGTERM'); await agent; }, pids: async () => ({}) };
+  await waitReady(base, agent, 120_000);
+  const nodePid = agent.pid!, btPid = await childBpftrace(nodePid);
+  const start = { node: rss(nodePid), bpftrace: rss(btPid) };
+  const idle0 = cpuSeconds(nodePid) + cpuSeconds(btPid);
+  await sleep(10_000);
+  const idle = (cpuSeconds(nodePid) + cpuSeconds(btPid) - idle0) / 10;
+  // one scrape's CPU, without a storm's noise: node's CPU over 1,000 back-to-back scrapes
+  const SCRAPES = 1000;
+  const scrape0 = cpuSeconds(nodePid);
+  for (let i = 0; i < SCRAPES; i++) await fetchMetrics(base);
+  const msPerScrape = (cpuSeconds(nodePid) - scrape0) * 1000 / SCRAPES;
+  /** one storm of stormSkbs; with `scrape`, /metrics is fetched 100 times a second meanwhile */
+  const storm = async (scrape: boolean) => {
+    const m0 = await fetchMetrics(base);
+    const cpu0 = cpuSeconds(nodePid) + cpuSeconds(btPid), t0 = Date.now();
+    child = execa('ip', ['netns', 'exec', tap.ns, 'python3', INJECT, tap.dev, '198.18.0.2', '198.18.0.1', String(stormSkbs)], { reject: false });
+    const latencies: number[] = [];
+    while (child.exitCode === null) {
+      const s = performance.now();
+      if (scrape && await fetch(`${base}/metrics`).then((r) => r.text().then(() => r.ok), () => false)) latencies.push(performance.now() - s);
+      await sleep(Math.max(0, 10 - (performance.now() - s)));
     }
-    process.stdout.write(`  round ${round + 1}: ${TRACERS.map((t) => `${t.name} ${perGb.get(t.name)!.at(-1)!.toFixed(3)}`).join(', ')} cpu-s/GB\n`);
+    await child; child = undefined;
+    const seconds = (Date.now() - t0) / 1000;
+    const cpu = (cpuSeconds(nodePid) + cpuSeconds(btPid) - cpu0) / seconds;
+    // counted when the counter stops moving for three print intervals
+    let last = -1;
+    for (let still = 0; still < 3; await sleep(1000)) { const t = (await fetchMetrics(base)).sum('frag_list_inconsistent_total'); still = t === last ? still + 1 : 0; last = t; }
+    const m1 = await fetchMetrics(base);
+    const d = (n: string) => m1.sum(n) - m0.sum(n);
+    latencies.sort((x, y) => x - y);
+    return { seconds, cpu, latencies, counted: d('frag_list_inconsistent_total'), sampled: d('frag_list_events_sampled_total'),
+      suppressed: d('frag_list_events_suppressed_total'), lost: d('frag_list_events_lost_total') };
+  };
+  const quiet = await storm(false);
+  const scraped = await storm(true);
+  await sleep(10_000);
+  const steady = { node: rss(nodePid), bpftrace: rss(btPid) };
+  for (const [name, r] of [['storm', quiet], ['storm with /metrics at 100/s', scraped]] as const) {
+    process.stdout.write(`\n${label}, ${name}: ${stormSkbs} INCONSISTENT skbs injected in ${r.seconds.toFixed(1)} s, counted ${r.counted}${r.counted === stormSkbs ? ' (exact)' : ` (MISSED ${stormSkbs - r.counted})`}; ` +
+      `sampled ${r.sampled} (rate ${RATE}/s: at most ${Math.ceil(RATE * (r.seconds + 3)) + RATE}), suppressed ${r.suppressed}, lost ${r.lost}; agent CPU ${(r.cpu * 100).toFixed(1)} % of a core (node + bpftrace's user space)\n`);
   }
-  const none = median(perGb.get('none')!);
-  process.stdout.write('\n| tracer | cpu-s/GB (median) | spread (min–max) | ratio to none | BPF ns per run (median, spread) | BPF ms per GB |\n|---|---|---|---|---|---|\n');
-  for (const t of TRACERS) {
-    const xs = perGb.get(t.name)!, ns = nsPerRun.get(t.name)!, ms = bpfMsPerGb.get(t.name)!;
-    const bpfCols = ns.length ? `${median(ns).toFixed(0)} (${Math.min(...ns).toFixed(0)}–${Math.max(...ns).toFixed(0)}) | ${median(ms).toFixed(1)}` : '– | –';
-    process.stdout.write(`| ${t.name} | ${median(xs).toFixed(3)} | ${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)} | ${(median(xs) / none).toFixed(2)} | ${bpfCols} |\n`);
-  }
-  process.stdout.write('BPF columns: the kernel\'s own accounting (kernel.bpf_stats_enabled) of the tracer\'s per-event programs: their cost without the machine\'s noise\n');
-  await cleanup();
+  process.stdout.write(`  /metrics at 100/s during the storm: ${scraped.latencies.length} scrapes, p50 ${pct(scraped.latencies, 0.5).toFixed(1)} ms, p99 ${pct(scraped.latencies, 0.99).toFixed(1)} ms\n`);
+  process.stdout.write(`  idle: ${(idle * 100).toFixed(2)} % of a core (node + bpftrace); node's CPU per scrape when idle: ${msPerScrape.toFixed(2)} ms (${SCRAPES} back to back)\n`);
+  process.stdout.write(`  RSS node: start ${mb(start.node.rss)}, peak ${mb(steady.node.peak)}, steady ${mb(steady.node.rss)} ` +
+    `(steady: ${mb(steady.node.anon)} its own, ${mb(steady.node.file)} mapped from files: node's binary, shared and reclaimable); ` +
+    `bpftrace: start ${mb(start.bpftrace.rss)}, peak ${mb(steady.bpftrace.peak)}, steady ${mb(steady.bpftrace.rss)}\n`);
+  // what deploy/helm's values.yaml requests: the pair's peak memory with a quarter on top, and the storm's CPU
+  const peakMiB = (steady.node.peak + steady.bpftrace.peak) * 1.25;
+  process.stdout.write(`  chart requests from these: memory ${Math.ceil(peakMiB / 32) * 32}Mi (node + bpftrace peak ${mb(steady.node.peak + steady.bpftrace.peak)}, +25 %), ` +
+    `cpu ${Math.max(10, Math.ceil(quiet.cpu * 1000 / 10) * 10)}m (the quiet storm's agent CPU)\n`);
+  const counted = Math.min(quiet.counted, scraped.counted);
+  if (counted !== stormSkbs) process.exitCode = 1;
+  await running.stop(); running = undefined;
+}
 
-  // --- 2 and 3. the storm, RSS, idle ---------------------------------------------
+try {
+  // --- 1. CPU per GB, interleaved (--rounds 0: skipped) ----------------------
+  if (rounds > 0) {
+    const { a, b } = await vethPair();
+    const perGb = new Map<string, number[]>(TRACERS.map((t) => [t.name, []]));
+    /** per round: ns per run of the tracer's per-event BPF programs, and their ms per GB */
+    const nsPerRun = new Map<string, number[]>(TRACERS.map((t) => [t.name, []]));
+    const bpfMsPerGb = new Map<string, number[]>(TRACERS.map((t) => [t.name, []]));
+    writeFileSync(BPF_STATS, '1');
+    process.stdout.write(`bench: ${rounds} rounds of ${gb} GB of TCP over a veth pair (offloads as created), tracers in rotating order\n`);
+    for (let round = 0; round < rounds; round++) {
+      const order = TRACERS.map((_, i) => TRACERS[(i + round) % TRACERS.length]);
+      for (const t of order) {
+        running = await t.start();
+        child = execa('ip', ['netns', 'exec', b, 'iperf3', '-s', '-1', '-B', '198.18.1.2'], { reject: false });
+        await sleep(300);
+        const busy0 = busySeconds();
+        const client = await execa('ip', ['netns', 'exec', a, 'iperf3', '-c', '198.18.1.2', '-n', `${gb}G`, '-J'], { reject: false });
+        const busy = busySeconds() - busy0;
+        await child; child = undefined;
+        const { bpftrace } = await running.pids();
+        const bpf = bpftrace ? bpfRuns(bpftrace) : undefined;
+        await running.stop(); running = undefined;
+        const bytes = JSON.parse(client.stdout || '{}').end?.sum_sent?.bytes ?? gb * 2 ** 30;
+        perGb.get(t.name)!.push(busy / (bytes / 1e9));
+        if (bpf?.runs) { nsPerRun.get(t.name)!.push(bpf.ns / bpf.runs); bpfMsPerGb.get(t.name)!.push(bpf.ns / 1e6 / (bytes / 1e9)); }
+      }
+      process.stdout.write(`  round ${round + 1}: ${TRACERS.map((t) => `${t.name} ${perGb.get(t.name)!.at(-1)!.toFixed(3)}`).join(', ')} cpu-s/GB\n`);
+    }
+    const none = median(perGb.get('none')!);
+    process.stdout.write('\n| tracer | cpu-s/GB (median) | spread (min–max) | ratio to none | BPF ns per run (median, spread) | BPF ms per GB |\n|---|---|---|---|---|---|\n');
+    for (const t of TRACERS) {
+      const xs = perGb.get(t.name)!, ns = nsPerRun.get(t.name)!, ms = bpfMsPerGb.get(t.name)!;
+      const bpfCols = ns.length ? `${median(ns).toFixed(0)} (${Math.min(...ns).toFixed(0)}–${Math.max(...ns).toFixed(0)}) | ${median(ms).toFixed(1)}` : '– | –';
+      process.stdout.write(`| ${t.name} | ${median(xs).toFixed(3)} | ${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)} | ${(median(xs) / none).toFixed(2)} | ${bpfCols} |\n`);
+    }
+    process.stdout.write('BPF columns: the kernel\'s own accounting (kernel.bpf_stats_enabled) of the tracer\'s per-event programs: their cost without the machine\'s noise\n');
+    await cleanup();
+  }
+
+  // --- 2 and 3. the storm, RSS, idle: this build, then --baseline's ---------------
   if (stormSkbs > 0) {
     const tap = await tapHost();
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const RATE = 10;
-    const agent = execa(process.execPath, [...AGENT_NODE_OPTIONS, CLI, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', '--mode=tracepoint', `--sample.rate=${RATE}`],
-      { reject: false, buffer: false, stdout: 'ignore', stderr: 'ignore' });
-    running = { stop: async () => { agent.kill('SIGTERM'); await agent; }, pids: async () => ({}) };
-    await waitReady(base, agent, 120_000);
-    const nodePid = agent.pid!, btPid = await childBpftrace(nodePid);
-    const start = { node: rss(nodePid), bpftrace: rss(btPid) };
-    const idle0 = cpuSeconds(nodePid) + cpuSeconds(btPid);
-    await sleep(10_000);
-    const idle = (cpuSeconds(nodePid) + cpuSeconds(btPid) - idle0) / 10;
-    /** one storm of stormSkbs; with `scrape`, /metrics is fetched 100 times a second meanwhile */
-    const storm = async (scrape: boolean) => {
-      const m0 = await fetchMetrics(base);
-      const cpu0 = cpuSeconds(nodePid) + cpuSeconds(btPid), t0 = Date.now();
-      child = execa('ip', ['netns', 'exec', tap.ns, 'python3', INJECT, tap.dev, '198.18.0.2', '198.18.0.1', String(stormSkbs)], { reject: false });
-      const latencies: number[] = [];
-      while (child.exitCode === null) {
-        const s = performance.now();
-        if (scrape && await fetch(`${base}/metrics`).then((r) => r.text().then(() => r.ok), () => false)) latencies.push(performance.now() - s);
-        await sleep(Math.max(0, 10 - (performance.now() - s)));
-      }
-      await child; child = undefined;
-      const seconds = (Date.now() - t0) / 1000;
-      const cpu = (cpuSeconds(nodePid) + cpuSeconds(btPid) - cpu0) / seconds;
-      // counted when the counter stops moving for three print intervals
-      let last = -1;
-      for (let still = 0; still < 3; await sleep(1000)) { const t = (await fetchMetrics(base)).sum('frag_list_inconsistent_total'); still = t === last ? still + 1 : 0; last = t; }
-      const m1 = await fetchMetrics(base);
-      const d = (n: string) => m1.sum(n) - m0.sum(n);
-      latencies.sort((x, y) => x - y);
-      return { seconds, cpu, latencies, counted: d('frag_list_inconsistent_total'), sampled: d('frag_list_events_sampled_total'),
-        suppressed: d('frag_list_events_suppressed_total'), lost: d('frag_list_events_lost_total') };
-    };
-    const quiet = await storm(false);
-    const scraped = await storm(true);
-    await sleep(10_000);
-    const steady = { node: rss(nodePid), bpftrace: rss(btPid) };
-    for (const [name, r] of [['storm', quiet], ['storm with /metrics at 100/s', scraped]] as const) {
-      process.stdout.write(`\n${name}: ${stormSkbs} INCONSISTENT skbs injected in ${r.seconds.toFixed(1)} s, counted ${r.counted}${r.counted === stormSkbs ? ' (exact)' : ` (MISSED ${stormSkbs - r.counted})`}; ` +
-        `sampled ${r.sampled} (rate ${RATE}/s: at most ${Math.ceil(RATE * (r.seconds + 3)) + RATE}), suppressed ${r.suppressed}, lost ${r.lost}; agent CPU ${(r.cpu * 100).toFixed(1)} % of a core (node + bpftrace's user space)\n`);
-    }
-    process.stdout.write(`  /metrics at 100/s during the storm: ${scraped.latencies.length} scrapes, p50 ${pct(scraped.latencies, 0.5).toFixed(1)} ms, p99 ${pct(scraped.latencies, 0.99).toFixed(1)} ms\n`);
-    process.stdout.write(`  idle: ${(idle * 100).toFixed(2)} % of a core (node + bpftrace)\n`);
-    process.stdout.write(`  RSS node: start ${mb(start.node.rss)}, peak ${mb(steady.node.peak)}, steady ${mb(steady.node.rss)} ` +
-      `(steady: ${mb(steady.node.anon)} its own, ${mb(steady.node.file)} mapped from files: node's binary, shared and reclaimable); ` +
-      `bpftrace: start ${mb(start.bpftrace.rss)}, peak ${mb(steady.bpftrace.peak)}, steady ${mb(steady.bpftrace.rss)}\n`);
-    // what deploy/helm's values.yaml requests: the pair's peak memory with a quarter on top, and the storm's CPU
-    const peakMiB = (steady.node.peak + steady.bpftrace.peak) * 1.25;
-    process.stdout.write(`  chart requests from these: memory ${Math.ceil(peakMiB / 32) * 32}Mi (node + bpftrace peak ${mb(steady.node.peak + steady.bpftrace.peak)}, +25 %), ` +
-      `cpu ${Math.max(10, Math.ceil(quiet.cpu * 1000 / 10) * 10)}m (the quiet storm's agent CPU)\n`);
-    const counted = Math.min(quiet.counted, scraped.counted);
-    if (counted !== stormSkbs) process.exitCode = 1;
+    await stormFigures('agent', CLI, tap);
+    if (opt.baseline) await stormFigures('agent baseline', opt.baseline, tap);
   }
 } finally {
   await stopAll();
