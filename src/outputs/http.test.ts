@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
@@ -22,7 +22,7 @@ let base: string;
 const servers: Server[] = [];
 
 function serve(registries: { text: Registry; openMetrics: Registry }): Promise<string> {
-  const s = createApp(state, health, registries, '/metrics', log).listen(0, '127.0.0.1');
+  const s = createServer(createApp(state, health, registries, "/metrics", log)).listen(0, "127.0.0.1");
   servers.push(s);
   return new Promise((r) => s.once('listening', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
 }
@@ -57,6 +57,32 @@ test('both expositions stay right for every client, in any order and at once', a
       assert.match(r.body, /# EOF\n$/);
     }
   }
+});
+
+test('/metrics answers HEAD and a query string as GET does; other methods and paths are not it', async () => {
+  const head = await fetch(`${base}/metrics`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.match(head.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  assert.equal(await head.text(), '');
+  const get = await fetch(`${base}/metrics`);
+  const body = await get.text();
+  assert.equal(Number(get.headers.get('content-length')), Buffer.byteLength(body));
+  assert.match((await text('/metrics?x=1')).body, /^frag_list_tracer_up 1$/m);
+  assert.equal((await fetch(`${base}/metrics`, { method: 'POST' })).status, 404);
+  assert.equal((await text('/metrics/x')).status, 404);
+  assert.equal((await text('/metricsx')).status, 404);
+});
+
+test('a scrape after the tracer printed new counts shows them; one between prints shows the same', async () => {
+  const series = (b: string) => /^frag_list_overrun_total\{hook="netif_receive_skb_entry",culprit="unseen"\} (\d+)$/m.exec(b)?.[1];
+  const before = Number(series((await text('/metrics')).body));
+  assert.equal(series((await text('/metrics')).body), String(before));
+  state.apply(parseRecord(`{"type": "map", "data": {"@overrun": {"tracepoint:net:netif_receive_skb_entry,255": ${before + 5}}}}`), 2);
+  assert.equal(series((await text('/metrics')).body), String(before + 5));
+  assert.equal(series((await text('/metrics', { accept: OM })).body), String(before + 5));
+  state.counters.add('tracer_restarts');
+  assert.match((await text('/metrics')).body, /^frag_list_tracer_restarts_total 1$/m);
+  assert.equal(series((await text('/metrics')).body), String(before + 5));
 });
 
 test('/events: a kind must be one the probes print; anything else is 400', async () => {
