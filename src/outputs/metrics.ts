@@ -4,6 +4,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { CULPRIT_KEYED_MAPS } from '../probes/program.js';
 import { perHook, splitLabel } from '../state/hook-culprit.js';
 import type { FraglistFix } from '../kernel/fraglist-fix.js';
+import type { Counters } from '../state/counters.js';
 import type { TracerState } from '../state/tracer-state.js';
 import { PROM_CLIENT_EVENT_LOOP, registerEventLoopDelay } from './event-loop.js';
 
@@ -45,6 +46,21 @@ export function createRegistries(state: TracerState, health: Health, build: Buil
   return { text, openMetrics };
 }
 
+/**
+ * A counter's collect() that refills it from the state only when the state
+ * changed since it last did: the counters move once per bpftrace print, and
+ * refilling (a label hash per series) was about 6 % of a scrape's CPU.
+ */
+function whenChanged(c: Counters, fill: (this: Counter<string>) => void): (this: Counter<string>) => void {
+  let seen = -1;
+  return function () {
+    if (seen === c.version) return;
+    seen = c.version;
+    this.reset();
+    fill.call(this);
+  };
+}
+
 function registerMetrics(registry: Registry, state: TracerState, health: Health, build: BuildInfo): void {
   const registers = [registry];
   const c = state.counters;
@@ -56,25 +72,24 @@ function registerMetrics(registry: Registry, state: TracerState, health: Health,
       new Counter({
         name, help: `${help} culprit: the hooked writer that last cleared its frag_list or changed its GSO fields, or "unseen".`,
         labelNames: ['hook', 'culprit'], registers,
-        collect() { this.reset(); for (const [label, v] of c.series(mapName)) this.inc(splitLabel(label) as { hook: string; culprit: string }, v); },
+        collect: whenChanged(c, function () { for (const [label, v] of c.series(mapName)) this.inc(splitLabel(label) as { hook: string; culprit: string }, v); }),
       });
     } else {
       new Counter({
         name, help, labelNames: ['hook'], registers,
-        collect() { this.reset(); for (const [hook, v] of c.series(mapName)) this.inc({ hook }, v); },
+        collect: whenChanged(c, function () { for (const [hook, v] of c.series(mapName)) this.inc({ hook }, v); }),
       });
     }
   }
   new Counter({
     name: 'frag_list_events_total', help: 'frag_list events by kind and hook (the kinds this probe mode can see).',
     labelNames: ['event', 'hook'], registers,
-    collect() {
-      this.reset();
+    collect: whenChanged(c, function () {
       for (const event of state.mode.events) for (const [hook, v] of perHook(c, event)) this.inc({ event, hook }, v);
-    },
+    }),
   });
   const agentCounter = (name: string, help: string, counter: string) => new Counter({
-    name, help, registers, collect() { this.reset(); this.inc(c.get(counter)); },
+    name, help, registers, collect: whenChanged(c, function () { this.inc(c.get(counter)); }),
   });
   agentCounter('frag_list_events_lost_total', 'Events lost between kernel and agent (bpftrace lost_events).', 'lost_events');
   agentCounter('frag_list_tracer_unparsable_lines_total', 'bpftrace output lines the agent could not parse.', 'unparsable_lines');

@@ -33,3 +33,16 @@ test('agent-side counters add up', () => {
   c.newRun();
   assert.equal(c.get('lost'), 5);
 });
+
+test('version moves with every change a reader would see, and only then', () => {
+  const c = new Counters();
+  const moved = (f: () => void) => { const v = c.version; f(); return c.version !== v; };
+  assert.equal(moved(() => c.ensure('x', 'a')), true);
+  assert.equal(moved(() => c.ensure('x', 'a')), false);
+  assert.equal(moved(() => c.observe('x', m({ a: 3 }))), true);
+  assert.equal(moved(() => c.observe('x', m({ a: 3 }))), false, 'the same print again');
+  assert.equal(moved(() => c.observe('x', m({ a: 1 }))), true, 'cleared within the run');
+  assert.equal(moved(() => c.observe('x', m({ b: 0 }))), true, 'a new series at zero');
+  assert.equal(moved(() => c.add('lost')), true);
+  assert.equal(moved(() => c.newRun()), true);
+});

@@ -10,12 +10,14 @@ export class Counters {
   /** the running bpftrace's latest map values */
   private readonly running = new Map<string, number>();
   private readonly labelsByName = new Map<string, Set<string>>();
+  /** rises with every change to a value or a series; readers re-read only when it moved */
+  version = 0;
 
   /** Makes a series exist at 0, so that increase() sees its first event. */
   ensure(name: string, label = ''): void {
     let labels = this.labelsByName.get(name);
     if (!labels) this.labelsByName.set(name, (labels = new Set()));
-    labels.add(label);
+    if (!labels.has(label)) { labels.add(label); this.version++; }
   }
 
   /**
@@ -30,7 +32,7 @@ export class Counters {
       const k = keyOf(name, label);
       const before = this.running.get(k) ?? 0;
       if (value < before) this.carried.set(k, (this.carried.get(k) ?? 0) + before);
-      if (value !== before) this.running.set(k, value);
+      if (value !== before) { this.running.set(k, value); this.version++; }
       if (value > before || (value < before && value > 0)) rose.push(label);
     }
     return rose;
@@ -41,12 +43,14 @@ export class Counters {
     this.ensure(name, label);
     const k = keyOf(name, label);
     this.carried.set(k, (this.carried.get(k) ?? 0) + n);
+    this.version++;
   }
 
   /** A new bpftrace run starts from zero: fold what the last one counted. */
   newRun(): void {
     for (const [k, v] of this.running) this.carried.set(k, (this.carried.get(k) ?? 0) + v);
     this.running.clear();
+    this.version++;
   }
 
   get(name: string, label = ''): number {
