@@ -30,7 +30,8 @@ export interface Agent {
 
 export async function startAgent(args: string[] = [], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<Agent> {
   const port = await freePort();
-  const proc = execa(process.execPath, [CLI, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...args],
+  // with node's flags as shipped: the tests run the agent the launchers run
+  const proc = execa(process.execPath, [...AGENT_NODE_OPTIONS, CLI, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...args],
     { reject: false, buffer: true, all: true, env });
   const base = `http://127.0.0.1:${port}`;
   const get = (path: string, headers: Record<string, string> = {}) => fetch(base + path, { headers });
