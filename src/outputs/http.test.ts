@@ -9,7 +9,7 @@ import { parseRecord } from '../bpftrace/records.js';
 import { GSO_TABLE_4_14 } from '../kernel/gso.js';
 import { MODES } from '../modes.js';
 import { TracerState } from '../state/tracer-state.js';
-import { createApp } from './http.js';
+import { createApp, pathMatcher } from './http.js';
 import { createRegistries } from './metrics.js';
 
 const OM = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
@@ -67,7 +67,7 @@ test('/metrics answers HEAD and a query string as GET does; other methods and pa
   const get = await fetch(`${base}/metrics`);
   const body = await get.text();
   assert.equal(Number(get.headers.get('content-length')), Buffer.byteLength(body));
-  assert.match((await text('/metrics?x=1')).body, /^frag_list_tracer_up 1$/m);
+  for (const path of ['/metrics?x=1', '/metrics/', '/Metrics']) assert.match((await text(path)).body, /^frag_list_tracer_up 1$/m, path);
   assert.equal((await fetch(`${base}/metrics`, { method: 'POST' })).status, 404);
   assert.equal((await text('/metrics/x')).status, 404);
   assert.equal((await text('/metricsx')).status, 404);
@@ -83,6 +83,15 @@ test('a scrape after the tracer printed new counts shows them; one between print
   state.counters.add('tracer_restarts');
   assert.match((await text('/metrics')).body, /^frag_list_tracer_restarts_total 1$/m);
   assert.equal(series((await text('/metrics')).body), String(before + 5));
+});
+
+test('the telemetry path matches as an express route did: any case, one trailing slash', () => {
+  const m = pathMatcher('/metrics');
+  for (const p of ['/metrics', '/metrics/', '/METRICS']) assert.equal(m(p), true, p);
+  for (const p of ['/metrics//', '/metricsx', '/metrics/x', '/', '', '/x/metrics']) assert.equal(m(p), false, p);
+  assert.equal(pathMatcher('/')('/'), true);
+  assert.equal(pathMatcher('/')('/metrics'), false);
+  assert.equal(pathMatcher('/a/b/')('/a/b'), true);
 });
 
 test('/events: a kind must be one the probes print; anything else is 400', async () => {

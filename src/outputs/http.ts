@@ -43,8 +43,9 @@ export function createApp(
   // /metrics bypasses express: it is the request every host answers every
   // scrape interval, and express's router, ETag and send were about a quarter
   // of its CPU (npm run bench); the rest of the API keeps express.
+  const isTelemetryPath = pathMatcher(telemetryPath);
   return (req, res) => {
-    if ((req.method === 'GET' || req.method === 'HEAD') && pathOf(req.url) === telemetryPath) serveMetrics(req, res, registries, log);
+    if ((req.method === 'GET' || req.method === 'HEAD') && isTelemetryPath(pathOf(req.url))) serveMetrics(req, res, registries, log);
     else app(req, res);
   };
 }
@@ -52,6 +53,12 @@ export function createApp(
 function pathOf(url: string | undefined): string {
   const q = (url ?? '/').indexOf('?');
   return q < 0 ? url ?? '/' : url!.slice(0, q);
+}
+
+/** matches a path as express's routes did: any case, one trailing slash or none */
+export function pathMatcher(route: string): (path: string) => boolean {
+  const want = route.replace(/\/$/, '').toLowerCase();
+  return (path) => path.replace(/\/$/, '').toLowerCase() === want;
 }
 
 function serveMetrics(req: IncomingMessage, res: ServerResponse, registries: { text: Registry; openMetrics: Registry }, log: Logger): void {
