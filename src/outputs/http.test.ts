@@ -22,7 +22,7 @@ let base: string;
 const servers: Server[] = [];
 
 function serve(registries: { text: Registry; openMetrics: Registry }): Promise<string> {
-  const s = createServer(createApp(state, health, registries, "/metrics", log)).listen(0, "127.0.0.1");
+  const s = createServer(createApp(state, health, registries, '/metrics', log)).listen(0, '127.0.0.1');
   servers.push(s);
   return new Promise((r) => s.once('listening', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
 }

@@ -50,9 +50,9 @@ export function createApp(
   };
 }
 
-function pathOf(url: string | undefined): string {
-  const q = (url ?? '/').indexOf('?');
-  return q < 0 ? url ?? '/' : url!.slice(0, q);
+/** a request URL's path, without its query */
+export function pathOf(url: string | undefined): string {
+  return (url ?? '/').split('?')[0];
 }
 
 /** matches a path as express's routes did: any case, one trailing slash or none */

@@ -13,6 +13,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { TLSSocket } from 'node:tls';
 import bcrypt from 'bcryptjs';
 import type { Logger } from 'pino';
+import { pathOf } from './http.js';
 import { parseWebConfig, WebConfigError, type WebConfig } from './web-config.js';
 
 const UNAUTHENTICATED_PATHS = new Set(['/healthz', '/readyz']);
@@ -117,8 +118,7 @@ function guard(app: RequestListener, file: WebConfigFile, log: Logger): RequestL
       log.debug({ remote: req.socket.remoteAddress, problem: certProblem }, 'client certificate refused');
       return deny(res, 403, 'Forbidden');
     }
-    const path = (req.url ?? '/').split('?')[0];
-    if (c.users.size === 0 || UNAUTHENTICATED_PATHS.has(path)) return app(req, res);
+    if (c.users.size === 0 || UNAUTHENTICATED_PATHS.has(pathOf(req.url))) return app(req, res);
     const cred = basicCredentials(req.headers.authorization);
     if (!cred) return unauthorized(res);
     const hash = c.users.get(cred.user) ?? FAKE_HASH;
