@@ -1,10 +1,10 @@
 // A probe mode is one bpftrace program in probes/ plus what it can see. What a
 // mode attaches on this kernel comes from the kernel: the tracepoints it has,
 // the functions it has.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { FunctionStatus } from './kernel/host.js';
-import { COUNTER_MAPS, CULPRIT_UNSEEN, FUNCTION_HOOKS, HEADER_INCLUDES, HOOK_LABELS, kernelFunctionProgram } from './probes/program.js';
+import {
+  COUNTER_MAPS, CULPRIT_UNSEEN, FUNCTION_HOOKS, HEADER_INCLUDES, HOOK_LABELS, kernelFunctionProgram, TRACEPOINT_HOOK, tracepointProgram,
+} from './probes/program.js';
 
 export type ModeName = 'tracepoint' | 'kprobe' | 'fentry';
 /** best first: what `--mode auto` tries */
@@ -27,13 +27,12 @@ export interface Mode {
 /** What a mode attaches on this kernel, and the program text that does it. */
 export interface ModePlan {
   mode: Mode;
-  program: { path: string } | { text: string };
+  /** generated for this kernel's tracepoints or functions */
+  program: { text: string };
   hooks: string[];
   /** hooks of the mode that are not attached; inKernel: the kernel has the function (a failure) or not (nothing to see) */
   unattached: Array<{ hook: string; why: string; inKernel: boolean }>;
 }
-
-const PROBES_DIR = fileURLToPath(new URL('../../probes/', import.meta.url));
 
 const KERNEL_FUNCTION_EVENTS: readonly EventName[] = ['create', 'clear', 'modify', 'access', 'inconsistent'];
 const KERNEL_FUNCTION_BLIND =
@@ -64,21 +63,15 @@ export function culpritName(mode: Mode, key: string): string | undefined {
   return mode.hookLabels && /^\d{1,3}$/.test(key) ? mode.hookLabels[Number(key)] : undefined;
 }
 
-/** The tracepoint attach patterns of a program, e.g. ["net:netif_rx*_entry", ...]. */
-function tracepointPatterns(programText: string): string[] {
-  const text = programText.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
-  return [...text.matchAll(/tracepoint:([\w*]+:[\w*]+)/g)].map((m) => m[1]);
-}
-
-/** `typesFromHeaders`: bpftrace reads kernel types from the kernel's headers (no usable BTF), so the program includes them. */
+/**
+ * The tracepoint program for the net tracepoints this kernel has
+ * (probes/tracepoint.bt is the same program for bookworm's and trixie's).
+ * `typesFromHeaders`: bpftrace reads kernel types from the kernel's headers (no usable BTF), so the program includes them.
+ */
 export function tracepointPlan(netTracepoints: readonly string[], typesFromHeaders = false): ModePlan {
-  const path = `${PROBES_DIR}tracepoint.bt`;
-  const regexes = tracepointPatterns(readFileSync(path, 'utf8'))
-    .filter((p) => p.startsWith('net:'))
-    .map((p) => new RegExp(`^${p.slice(4).replace(/\*/g, '.*')}$`));
-  const hooks = netTracepoints.filter((tp) => regexes.some((r) => r.test(tp))).sort();
-  const program = typesFromHeaders ? { text: HEADER_INCLUDES + readFileSync(path, 'utf8') } : { path };
-  return { mode: MODES.tracepoint, program, hooks, unattached: [] };
+  const hooks = netTracepoints.filter((tp) => TRACEPOINT_HOOK.test(tp)).sort();
+  const text = (typesFromHeaders ? HEADER_INCLUDES : '') + tracepointProgram(hooks);
+  return { mode: MODES.tracepoint, program: { text }, hooks, unattached: [] };
 }
 
 /** The kprobe or fentry program less the functions this kernel lacks. */

@@ -13,7 +13,7 @@ import { createApp, pathMatcher } from './http.js';
 import { createRegistries } from './metrics.js';
 
 const OM = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
-const state = new TracerState({ mode: MODES.tracepoint, program: { path: 'x' }, hooks: ['netif_receive_skb_entry'], unattached: [] }, GSO_TABLE_4_14, 4);
+const state = new TracerState({ mode: MODES.tracepoint, program: { text: '' }, hooks: ['netif_receive_skb_entry'], unattached: [] }, GSO_TABLE_4_14, 4);
 const health = { healthy: () => healthy };
 let healthy = true;
 const logLines: string[] = [];

@@ -6,7 +6,7 @@ import { parseRecord } from '../bpftrace/records.js';
 import { GSO_TABLE_4_14 } from '../kernel/gso.js';
 import { MODES } from '../modes.js';
 
-const plan = (hooks: string[]) => ({ mode: MODES.tracepoint, program: { path: 'x' }, hooks, unattached: [] });
+const plan = (hooks: string[]) => ({ mode: MODES.tracepoint, program: { text: '' }, hooks, unattached: [] });
 
 const feed = (s: TracerState, lines: string[], now = 1_000_000) => lines.map((l) => s.apply(parseRecord(l), now));
 
@@ -24,21 +24,53 @@ test('kernel maps become per-hook counters that survive a restart', () => {
   assert.equal(s.counters.get('tb_tokens'), 0);
 });
 
-test('@seen becomes inspected, gso and with_frag_list per hook; a bad key counts once', () => {
-  const s = new TracerState(plan(['netif_receive_skb_entry', 'net_dev_start_xmit']), GSO_TABLE_4_14, 8);
-  const [ok] = feed(s, ['{"type": "map", "data": {"@seen": {"tracepoint:net:net_dev_start_xmit,1": 10, "tracepoint:net:net_dev_start_xmit,0": 5, "tracepoint:net:netif_receive_skb_entry,3": 2}}}']);
+test('@seen (kernel-function modes) becomes inspected, gso and with_frag_list per hook; a bad key counts once', () => {
+  // hook ids as the program prints them: 7 skb_segment, 5 pskb_expand_head
+  const s = new TracerState({ ...plan(['pskb_expand_head', 'skb_segment']), mode: MODES.kprobe }, GSO_TABLE_4_14, 8);
+  const [ok] = feed(s, ['{"type": "map", "data": {"@seen": {"7,1": 10, "7,0": 5, "5,3": 2}}}']);
   assert.equal(ok.kind, 'none');
-  assert.equal(s.counters.get('inspected', 'net_dev_start_xmit'), 15);
-  assert.equal(s.counters.get('gso', 'net_dev_start_xmit'), 10);
-  assert.equal(s.counters.get('with_frag_list', 'net_dev_start_xmit'), 0);
-  assert.equal(s.counters.get('with_frag_list', 'netif_receive_skb_entry'), 2);
+  assert.equal(s.counters.get('inspected', 'skb_segment'), 15);
+  assert.equal(s.counters.get('gso', 'skb_segment'), 10);
+  assert.equal(s.counters.get('with_frag_list', 'skb_segment'), 0);
+  assert.equal(s.counters.get('with_frag_list', 'pskb_expand_head'), 2);
   s.runStarted();
-  const [bad] = feed(s, ['{"type": "map", "data": {"@seen": {"tracepoint:net:net_dev_start_xmit,1": 1, "tracepoint:net:nope,3": 7}}}']);
+  const [bad] = feed(s, ['{"type": "map", "data": {"@seen": {"7,1": 1, "11,3": 7}}}']);
   assert.equal(bad.kind, 'problem');
   assert.equal(s.counters.get('unparsable_lines'), 1);
-  assert.equal(s.counters.get('inspected', 'net_dev_start_xmit'), 16);
-  assert.equal(s.counters.get('gso', 'net_dev_start_xmit'), 11);
-  assert.deepEqual(s.counters.series('inspected').map(([l]) => l), ['netif_receive_skb_entry', 'net_dev_start_xmit']);
+  assert.equal(s.counters.get('inspected', 'skb_segment'), 16);
+  assert.equal(s.counters.get('gso', 'skb_segment'), 11);
+  assert.deepEqual(s.counters.series('inspected').map(([l]) => l), ['pskb_expand_head', 'skb_segment']);
+  // per-hook maps are tracepoint mode's: a kprobe run that printed one would count nothing
+  feed(s, ['{"type": "map", "data": {"@inspected__skb_segment": 99}}']);
+  assert.equal(s.counters.get('inspected', 'skb_segment'), 16);
+});
+
+test('tracepoint mode: per-hook maps without a key become inspected, gso and with_frag_list; an unknown hook or a keyed body is reported, not counted', () => {
+  const s = new TracerState(plan(['netif_receive_skb_entry', 'net_dev_start_xmit']), GSO_TABLE_4_14, 8);
+  const ok = feed(s, ['{"type": "map", "data": {"@inspected__net_dev_start_xmit": 15}}', '{"type": "map", "data": {"@gso__net_dev_start_xmit": 10}}',
+    '{"type": "map", "data": {"@with_frag_list__net_dev_start_xmit": 0}}', '{"type": "map", "data": {"@with_frag_list__netif_receive_skb_entry": 2}}',
+    '{"type": "map", "data": {"@inspected__netif_receive_skb_entry": 2}}']);
+  assert.deepEqual(ok.map((r) => r.kind), ['none', 'none', 'none', 'none', 'none']);
+  assert.equal(s.counters.get('inspected', 'net_dev_start_xmit'), 15);
+  assert.equal(s.counters.get('gso', 'net_dev_start_xmit'), 10);
+  assert.equal(s.counters.get('with_frag_list', 'netif_receive_skb_entry'), 2);
+  // the next print of one map moves only its own series
+  feed(s, ['{"type": "map", "data": {"@inspected__net_dev_start_xmit": 20}}']);
+  assert.equal(s.counters.get('inspected', 'net_dev_start_xmit'), 20);
+  assert.equal(s.counters.get('inspected', 'netif_receive_skb_entry'), 2);
+  // carried across a restart
+  s.runStarted();
+  feed(s, ['{"type": "map", "data": {"@inspected__net_dev_start_xmit": 1}}']);
+  assert.equal(s.counters.get('inspected', 'net_dev_start_xmit'), 21);
+  const bad = feed(s, ['{"type": "map", "data": {"@inspected__nope": 7}}', '{"type": "map", "data": {"@gso__net_dev_start_xmit": {"x": 3}}}',
+    '{"type": "map", "data": {"@gso__net_dev_start_xmit": {"": 3, "y": 4}}}']);
+  assert.deepEqual(bad.map((r) => r.kind), ['problem', 'problem', 'problem']);
+  assert.equal(s.counters.get('unparsable_lines'), 4, 'one per bad key');
+  assert.equal(s.counters.get('gso', 'net_dev_start_xmit'), 10);
+  assert.deepEqual(s.counters.series('inspected').map(([l]) => l), ['netif_receive_skb_entry', 'net_dev_start_xmit'], 'no series for a made-up hook');
+  // @seen is the kernel-function modes' map: tracepoint mode's program never prints it
+  feed(s, ['{"type": "map", "data": {"@seen": {"tracepoint:net:net_dev_start_xmit,1": 50}}}']);
+  assert.equal(s.counters.get('inspected', 'net_dev_start_xmit'), 21);
 });
 
 test('counters come only from the maps the program prints: an @inspected map (which none prints) counts nothing', () => {

@@ -12,6 +12,7 @@ import { Counters } from './counters.js';
 import { decodeEvent, type DecodedEvent } from './decoded-event.js';
 import { EventRing } from './event-ring.js';
 import { hookCulpritLabel } from './hook-culprit.js';
+import { splitPerHookMap } from './per-hook-map.js';
 import { splitSeen } from './seen-shape.js';
 
 /** Counters the agent keeps. */
@@ -37,8 +38,10 @@ export class TracerState {
   readonly hooks: readonly string[];
   readonly unattached: ModePlan['unattached'];
   private readonly knownHooks: ReadonlySet<string>;
-  /** the counter maps this mode's program prints, @seen aside: a map by another name is not counted, even if named like a counter */
+  /** the keyed counter maps this mode's program prints: a map by another name is not counted, even if named like a counter */
   private readonly counterMaps: ReadonlySet<string>;
+  /** the program counts passing skbs in per-hook maps (tracepoint mode), not in @seen */
+  private readonly perHookMaps: boolean;
   /** this run has not announced its probes yet: what it prints that is not JSON is diagnostics, not output */
   private compiling = true;
 
@@ -48,6 +51,7 @@ export class TracerState {
     this.unattached = plan.unattached;
     this.knownHooks = new Set(plan.hooks);
     this.counterMaps = new Set(printedMaps(plan.mode.name));
+    this.perHookMaps = !this.counterMaps.has(SEEN_MAP);
     this.events = new EventRing(eventsCapacity);
     for (const name of this.mode.counters) {
       for (const hook of this.hooks) this.counters.ensure(name, CULPRIT_KEYED_MAPS.includes(name) ? hookCulpritLabel(hook, UNSEEN) : hook);
@@ -73,11 +77,20 @@ export class TracerState {
         if (name === HEARTBEAT_MAP) {
           return this.status.heartbeat(nowMs) ? { kind: 'attached', probes: this.status.attachedProbes } : { kind: 'none' };
         }
-        if (name === SEEN_MAP) {
+        if (name === SEEN_MAP && this.counterMaps.has(SEEN_MAP)) {
           const split = splitSeen(record.values);
           const rejected = new Set([...record.rejected, ...split.rejected]);
           for (const counter of SEEN_COUNTERS) for (const k of this.observe(counter, split.counters[counter], false, nowMs)) rejected.add(k);
           return rejected.size ? this.badKeys(name, [...rejected]) : { kind: 'none' };
+        }
+        const perHook = this.perHookMaps ? splitPerHookMap(name) : undefined;
+        if (perHook) {
+          // a map without a key prints one value, under the key ''
+          const keys = [...record.rejected, ...record.values.keys()];
+          const value = record.values.get('');
+          if (value === undefined || keys.length !== 1) return this.badKeys(name, keys.length ? keys : ['']);
+          const rejected = this.observe(perHook.counter, new Map([[perHook.hook, value]]), false, nowMs);
+          return rejected.length ? this.badKeys(name, rejected) : { kind: 'none' };
         }
         if (!this.counterMaps.has(name)) return { kind: 'none' };
         const rejected = [...record.rejected, ...this.observe(name, record.values, CULPRIT_KEYED_MAPS.includes(name), nowMs)];
