@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { Btf, Kind } from './btf.js';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { Btf, Kind, bufferReader } from './btf.js';
 import { fragLayout } from './layout.js';
 import { gsoTableFromBtf, decodeGsoType } from './gso.js';
 
 /** Builds a BTF blob by hand: struct skb_shared_info { u8 nr_frags; frag frags[17] } and the GSO enum. */
-function syntheticBtf(fragLenName: string, lenOffset: number): Buffer {
-  const strings = ['', 'skb_shared_info', 'frags', 'nr_frags', 'frag', fragLenName, 'u32', 'SKB_GSO_TCPV4', 'SKB_GSO_DODGY', 'SKB_GSO_NEW', 'skb_frag_t'];
+function syntheticBtf(fragLenName: string, lenOffset: number, padding: string[] = []): Buffer {
+  const strings = ['', ...padding, 'skb_shared_info', 'frags', 'nr_frags', 'frag', fragLenName, 'u32', 'SKB_GSO_TCPV4', 'SKB_GSO_DODGY', 'SKB_GSO_NEW', 'skb_frag_t'];
   const strOff = new Map<string, number>();
   let strBuf = Buffer.alloc(0);
   for (const s of strings) { strOff.set(s, strBuf.length); strBuf = Buffer.concat([strBuf, Buffer.from(s + '\0')]); }
@@ -32,26 +32,43 @@ function syntheticBtf(fragLenName: string, lenOffset: number): Buffer {
 
 test('frag layout comes from BTF whatever the length field is called', () => {
   for (const [field, off] of [['len', 8], ['bv_len', 8], ['size', 12]] as const) {
-    const layout = fragLayout(new Btf(syntheticBtf(field, off)));
+    const layout = fragLayout(new Btf(bufferReader(syntheticBtf(field, off))));
     assert.deepEqual(layout, { fragsOffset: 48, fragStride: 16, fragLenOffset: off, fragLenField: `frag.${field}` });
   }
 });
 
 test('the anonymous GSO enum is found by its enumerator, high bits included', () => {
-  const names = gsoTableFromBtf(new Btf(syntheticBtf('len', 8)))!;
+  const names = gsoTableFromBtf(new Btf(bufferReader(syntheticBtf('len', 8))))!;
   assert.equal(decodeGsoType(3 | (1 << 30), names), 'TCPV4|DODGY|NEW');
 });
 
 test('a blob that is not BTF is refused', () => {
-  assert.throws(() => new Btf(Buffer.from('not btf at all, really not')), /BTF/);
+  assert.throws(() => new Btf(bufferReader(Buffer.from('not btf at all, really not'))), /not a little-endian BTF blob/);
+  assert.throws(() => new Btf(bufferReader(Buffer.from([0x9f, 0xeb]))), /not a little-endian BTF blob/);
+});
+
+test('a blob cut short is refused, not read as zeros', () => {
+  const whole = syntheticBtf('len', 8);
+  assert.throws(() => fragLayout(new Btf(bufferReader(whole.subarray(0, whole.length - 20)))), /BTF (blob ends|string at byte)/);
+});
+
+test('names are found wherever they fall in the blob, across its 64 KiB blocks too', () => {
+  // padding strings push each name in turn across a block boundary of the string section
+  for (let pad = 65_500; pad < 65_560; pad += 7) {
+    const btf = new Btf(bufferReader(syntheticBtf('bv_len', 8, ['x'.repeat(pad)])));
+    assert.deepEqual(fragLayout(btf), { fragsOffset: 48, fragStride: 16, fragLenOffset: 8, fragLenField: 'frag.bv_len' }, `padding ${pad}`);
+    assert.equal(decodeGsoType(3 | (1 << 30), gsoTableFromBtf(btf)!), 'TCPV4|DODGY|NEW');
+  }
 });
 
 const VMLINUX = '/sys/kernel/btf/vmlinux';
 test('the running kernel\'s BTF gives a usable layout and GSO table', () => {
-  const btf = new Btf(readFileSync(VMLINUX));
+  const fd = openSync(VMLINUX, 'r');
+  const btf = new Btf((into, position) => readSync(fd, into, 0, into.length, position));
   const layout = fragLayout(btf);
   assert.ok(layout.fragsOffset > 0 && layout.fragStride >= 12 && layout.fragLenOffset < layout.fragStride);
   const names = gsoTableFromBtf(btf)!;
+  closeSync(fd);
   assert.equal(decodeGsoType(3, names), 'TCPV4|DODGY');
   assert.equal(decodeGsoType(1027, names), 'TCPV4|DODGY|UDP_TUNNEL');
 });

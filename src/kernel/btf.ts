@@ -15,61 +15,128 @@ export const enum Kind {
 export interface Member { name: string; type: number; bitOffset: number }
 export interface Enumerator { name: string; value: bigint }
 
+/** Reads into `into` from byte `position` of the blob; returns how many bytes it read, 0 at its end (a file's pread). */
+export type ReadAt = (into: Buffer, position: number) => number;
+
+/** A ReadAt over a blob already in memory. */
+export const bufferReader = (blob: Buffer): ReadAt => (into, position) => blob.copy(into, 0, position);
+
+/** The longest name read back; kernel identifiers are far shorter (KSYM_NAME_LEN is 512). */
+const MAX_NAME = 1024;
+
 /**
- * The type section is indexed, not decoded: one offset per type id into the
- * blob, and names read only when asked for. Decoding every type of a 5 MB
- * vmlinux into objects cost the agent 30 MB of heap at start, for the three
- * types it needs.
+ * 64 KiB of the blob at a time: a scan reads it in blocks, a lookup reads
+ * only the block it needs. Holding vmlinux's 5 MB blob (and its index as a JS
+ * array) was 10 MB of the agent's peak memory at start.
+ */
+class Window {
+  private readonly buf = Buffer.alloc(1 << 16);
+  private start = 0;
+  private end = 0;
+
+  constructor(private readonly read: ReadAt) {}
+
+  /** where byte `pos` of the blob is in buf, with n bytes after it (or to the blob's end, with `partial`) */
+  at(pos: number, n: number, partial = false): number {
+    if (pos < this.start || pos + n > this.end) {
+      this.start = this.end = pos;
+      // sysfs hands vmlinux's BTF out a page or so per read
+      for (let got; this.end - pos < this.buf.length && (got = this.read(this.buf.subarray(this.end - pos), this.end)) > 0;) this.end += got;
+    }
+    if (this.end < pos + (partial ? 1 : n)) throw new Error(`BTF blob ends before byte ${pos + n}`);
+    return pos - this.start;
+  }
+
+  u32(pos: number): number { return this.buf.readUInt32LE(this.at(pos, 4)); }
+  i32(pos: number): number { return this.buf.readInt32LE(this.at(pos, 4)); }
+
+  /** the NUL-terminated string at pos */
+  cstr(pos: number): string {
+    const i = this.at(pos, MAX_NAME, true);
+    const nul = this.buf.indexOf(0, i);
+    if (nul < 0 || nul >= this.end - this.start) throw new Error(`BTF string at byte ${pos} is not terminated`);
+    return this.buf.toString('latin1', i, nul);
+  }
+
+  /** offsets from `from` (below `to`) of every string in [from, to) equal to `name` */
+  offsetsOf(name: string, from: number, to: number): Set<number> {
+    const found = new Set<number>();
+    if (name.length + 2 > MAX_NAME) return found;
+    const needle = Buffer.from(`\0${name}\0`, 'latin1');
+    // blocks overlap by the needle's length, so a match across two blocks is seen
+    for (let pos = from; pos < to; pos += this.buf.length - needle.length) {
+      const i = this.at(pos, Math.min(this.buf.length, to - pos));
+      const stop = Math.min(this.end, to) - this.start;
+      for (let hit = this.buf.indexOf(needle, i); hit >= 0 && hit + needle.length <= stop; hit = this.buf.indexOf(needle, hit + 1)) {
+        found.add(this.start + hit + 1 - from);
+      }
+      if (pos + this.buf.length >= to) break;
+    }
+    return found;
+  }
+}
+
+/**
+ * The type section is indexed, not decoded: one offset per type id, and
+ * names read only when asked for. Decoding every type of vmlinux into objects
+ * cost the agent 30 MB of heap at start, for the three types it needs.
  */
 export class Btf {
   /** offsets[id] = where type id's 12-byte header starts; offsets[0] (void) is unused */
   private readonly offsets: Uint32Array;
+  private readonly types: Window;
+  private readonly strings: Window;
   private readonly strOff: number;
+  private readonly strEnd: number;
 
-  constructor(private readonly buf: Buffer) {
-    if (buf.length < 24 || buf.readUInt16LE(0) !== BTF_MAGIC) throw new Error('not a little-endian BTF blob');
-    const hdrLen = buf.readUInt32LE(4);
-    const typeOff = hdrLen + buf.readUInt32LE(8);
-    const typeEnd = typeOff + buf.readUInt32LE(12);
-    this.strOff = hdrLen + buf.readUInt32LE(16);
-    const offsets: number[] = [0];
-    for (let p = typeOff; p < typeEnd;) {
-      offsets.push(p);
-      const info = buf.readUInt32LE(p + 4);
+  constructor(read: ReadAt) {
+    this.types = new Window(read);
+    this.strings = new Window(read);
+    const t = this.types;
+    let magic: number;
+    try { t.at(0, 24); magic = t.u32(0) & 0xffff; } catch { magic = -1; }
+    if (magic !== BTF_MAGIC) throw new Error('not a little-endian BTF blob');
+    const hdrLen = t.u32(4);
+    const typeOff = hdrLen + t.u32(8);
+    const typeEnd = typeOff + t.u32(12);
+    this.strOff = hdrLen + t.u32(16);
+    this.strEnd = this.strOff + t.u32(20);
+    // a type is 12 bytes or more: this bounds their number
+    const offsets = new Uint32Array(Math.floor((typeEnd - typeOff) / 12) + 1);
+    let n = 1;
+    for (let p = typeOff; p < typeEnd; n++) {
+      offsets[n] = p;
+      const info = t.u32(p + 4);
       p += 12 + bodySize(((info >>> 24) & 0x1f) as Kind, info & 0xffff);
     }
-    this.offsets = Uint32Array.from(offsets);
+    this.offsets = offsets.slice(0, n);
   }
 
-  private str(off: number): string {
-    const start = this.strOff + off;
-    return this.buf.toString('latin1', start, this.buf.indexOf(0, start));
-  }
+  private str(off: number): string { return this.strings.cstr(this.strOff + off); }
+  /** the string-section offsets of `name` (one, in a deduplicated blob) */
+  private nameOffsets(name: string): Set<number> { return this.strings.offsetsOf(name, this.strOff, this.strEnd); }
 
-  /** whether the string at off is name, without making a string of it */
-  private strIs(off: number, name: Buffer): boolean {
-    const start = this.strOff + off;
-    return this.buf[start + name.length] === 0 && this.buf.compare(name, 0, name.length, start, start + name.length) === 0;
-  }
-
-  private info(id: number): number { return id === 0 ? 0 : this.buf.readUInt32LE(this.offsets[id] + 4); }
-  private sizeOrType(id: number): number { return this.buf.readUInt32LE(this.offsets[id] + 8); }
+  private u32(pos: number): number { return this.types.u32(pos); }
+  private nameOff(id: number): number { return this.u32(this.offsets[id]); }
+  private info(id: number): number { return id === 0 ? 0 : this.u32(this.offsets[id] + 4); }
+  private sizeOrType(id: number): number { return this.u32(this.offsets[id] + 8); }
   private vlen(id: number): number { return this.info(id) & 0xffff; }
   private kindFlag(id: number): boolean { return (this.info(id) >>> 31) === 1; }
   private body(id: number): number { return this.offsets[id] + 12; }
 
   /** Ids of the types of this kind and name. */
   find(kind: Kind, name: string): number[] {
-    const want = Buffer.from(name, 'latin1');
+    const names = this.nameOffsets(name);
     const ids: number[] = [];
+    if (names.size === 0) return ids;
     for (let id = 1; id < this.offsets.length; id++) {
-      if (this.kind(id) === kind && this.strIs(this.buf.readUInt32LE(this.offsets[id]), want)) ids.push(id);
+      if (this.kind(id) === kind && names.has(this.nameOff(id))) ids.push(id);
     }
     return ids;
   }
 
   kind(id: number): Kind { return ((this.info(id) >>> 24) & 0x1f) as Kind; }
-  name(id: number): string { return id === 0 ? 'void' : this.str(this.buf.readUInt32LE(this.offsets[id])); }
+  name(id: number): string { return id === 0 ? 'void' : this.str(this.nameOff(id)); }
 
   /** Follows typedefs and qualifiers to the underlying type. */
   resolve(id: number): number {
@@ -88,7 +155,7 @@ export class Btf {
   arrayInfo(id: number): { elem: number; count: number } {
     const t = this.resolve(id);
     if (this.kind(t) !== Kind.Array) throw new Error(`type ${id} is not an array`);
-    return { elem: this.buf.readUInt32LE(this.body(t)), count: this.buf.readUInt32LE(this.body(t) + 8) };
+    return { elem: this.u32(this.body(t)), count: this.u32(this.body(t) + 8) };
   }
 
   members(id: number): Member[] {
@@ -97,8 +164,8 @@ export class Btf {
     const out: Member[] = [];
     for (let i = 0; i < this.vlen(t); i++) {
       const p = this.body(t) + i * 12;
-      const off = this.buf.readUInt32LE(p + 8);
-      out.push({ name: this.str(this.buf.readUInt32LE(p)), type: this.buf.readUInt32LE(p + 4), bitOffset: this.kindFlag(t) ? off & 0xffffff : off });
+      const off = this.u32(p + 8);
+      out.push({ name: this.str(this.u32(p)), type: this.u32(p + 4), bitOffset: this.kindFlag(t) ? off & 0xffffff : off });
     }
     return out;
   }
@@ -109,12 +176,12 @@ export class Btf {
     for (let i = 0; i < this.vlen(id); i++) {
       if (kind === Kind.Enum) {
         const p = this.body(id) + i * 8;
-        const v = this.kindFlag(id) ? this.buf.readInt32LE(p + 4) : this.buf.readUInt32LE(p + 4);
-        out.push({ name: this.str(this.buf.readUInt32LE(p)), value: BigInt(v) });
+        const v = this.kindFlag(id) ? this.types.i32(p + 4) : this.u32(p + 4);
+        out.push({ name: this.str(this.u32(p)), value: BigInt(v) });
       } else if (kind === Kind.Enum64) {
         const p = this.body(id) + i * 12;
-        const v = (BigInt(this.buf.readUInt32LE(p + 8)) << 32n) | BigInt(this.buf.readUInt32LE(p + 4));
-        out.push({ name: this.str(this.buf.readUInt32LE(p)), value: v });
+        const v = (BigInt(this.u32(p + 8)) << 32n) | BigInt(this.u32(p + 4));
+        out.push({ name: this.str(this.u32(p)), value: v });
       }
     }
     return out;
@@ -122,13 +189,14 @@ export class Btf {
 
   /** The enum (named or not) that has an enumerator of this name. */
   enumContaining(enumerator: string): Enumerator[] | undefined {
-    const want = Buffer.from(enumerator, 'latin1');
+    const names = this.nameOffsets(enumerator);
+    if (names.size === 0) return undefined;
     for (let id = 1; id < this.offsets.length; id++) {
       const k = this.kind(id);
       if (k !== Kind.Enum && k !== Kind.Enum64) continue;
       const stride = k === Kind.Enum ? 8 : 12;
       for (let i = 0; i < this.vlen(id); i++) {
-        if (this.strIs(this.buf.readUInt32LE(this.body(id) + i * stride), want)) return this.enumerators(id);
+        if (names.has(this.u32(this.body(id) + i * stride))) return this.enumerators(id);
       }
     }
     return undefined;

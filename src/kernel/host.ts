@@ -76,10 +76,13 @@ export async function inspectHost(bpftracePath: string, opts: { mountTracefs: bo
 
   if (btf) {
     try {
-      const parsed = new Btf(readFileSync(BTF_PATH));
-      facts.layout = fragLayout(parsed);
-      const names = gsoTableFromBtf(parsed);
-      if (names) { facts.gsoNames = names; facts.gsoNamesSource = 'btf'; }
+      const fd = openSync(BTF_PATH, 'r');
+      try {
+        const parsed = new Btf((into, position) => readSync(fd, into, 0, into.length, position));
+        facts.layout = fragLayout(parsed);
+        const names = gsoTableFromBtf(parsed);
+        if (names) { facts.gsoNames = names; facts.gsoNamesSource = 'btf'; }
+      } finally { closeSync(fd); }
     } catch (err) {
       facts.layoutError = (err as Error).message;
     }
