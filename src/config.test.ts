@@ -9,6 +9,12 @@ test('defaults', () => {
   assert.equal(c.mode, 'auto');
   assert.equal(c.sampleRate, 10);
   assert.deepEqual(c.filters, { srcIp: undefined, dstIp: undefined, interface: undefined, gsoOnly: false });
+  assert.deepEqual([c.summarySchedule, c.recheckSchedule], ['*/5 * * * *', '*/10 * * * *']);
+});
+
+test('schedules take five cron fields, or six with seconds first', () => {
+  assert.equal(serveConfig(['--summary.schedule=0 9-17 * * MON-FRI'], {}).summarySchedule, '0 9-17 * * MON-FRI');
+  assert.equal(serveConfig(['--recheck.schedule=30 */10 * * * *'], {}).recheckSchedule, '30 */10 * * * *');
 });
 
 test('serve filters come from flags or the environment (the systemd env file, the Helm chart)', () => {
@@ -48,6 +54,9 @@ test('every bad value names its flag in one line', () => {
     [['--log.level=loud'], /^--log\.level:/],
     [['--web.telemetry-path=metrics'], /^--web\.telemetry-path:/],
     [['--summary.schedule=often'], /^--summary\.schedule:/],
+    [['--summary.schedule=* * * *'], /^--summary\.schedule: "\* \* \* \*" is not a cron expression/],
+    [['--recheck.schedule=0 */10 * * * * *'], /^--recheck\.schedule: .* is not a cron expression \(5 fields, or 6 with seconds\)$/],
+    [['--recheck.schedule=61 * * * *'], /^--recheck\.schedule:/],
     [['--filter.src-ip=10.0.0.300'], /^--filter\.src-ip: "10\.0\.0\.300" is not an IPv4 or IPv6 address$/],
     [['--filter.interface=a/b'], /^--filter\.interface:/],
     [['--filter.gso-only=yes'], /^--filter\.gso-only: "yes" is not true or false$/],

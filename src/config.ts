@@ -63,7 +63,12 @@ const oneOf = <T extends string>(values: readonly T[]): Parse<T> => (raw, f) => 
   return raw as T;
 };
 const text: Parse<string> = (raw, f) => { if (!raw) throw new UsageError(`--${f}: must not be empty`); return raw; };
-const cronSpec: Parse<string> = (raw, f) => { if (!cron.validate(raw)) throw new UsageError(`--${f}: "${raw}" is not a cron expression`); return raw; };
+/** five fields, or six with seconds first (node-cron 3 takes more and ignores the rest) */
+const cronSpec: Parse<string> = (raw, f) => {
+  const fields = raw.trim().split(/\s+/).length;
+  if (fields < 5 || fields > 6 || !cron.validate(raw)) throw new UsageError(`--${f}: "${raw}" is not a cron expression (5 fields, or 6 with seconds)`);
+  return raw;
+};
 const urlPath: Parse<string> = (raw, f) => {
   if (!/^\/[\w\-./]*$/.test(raw) || raw === '/' || ['/healthz', '/readyz', '/events'].includes(raw)) {
     throw new UsageError(`--${f}: "${raw}" must be a path like /metrics, not / or another endpoint`);
