@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hookName, kernelFunctionPlan, MODES, tracepointPlan } from './modes.js';
-import { FUNCTION_HOOKS, kernelFunctionProgram } from './probes/program.js';
+import { CURRENT_TRACEPOINTS, FUNCTION_HOOKS, kernelFunctionProgram, printedMaps, SEEN_COUNTING, tracepointProgram } from './probes/program.js';
 
 test('hook names: tracepoint probes lose their prefix', () => {
   assert.equal(hookName(MODES.tracepoint, 'tracepoint:net:netif_receive_skb_entry'), 'netif_receive_skb_entry');
@@ -40,6 +40,20 @@ test('tracepoint hooks follow what the kernel has', () => {
     }
   }
   assert.doesNotMatch(text, /netif_receive_skb_list_entry|@seen/);
+});
+
+test('probes/tracepoint.bt\'s tracepoints are all tracepoint hooks, in the order a plan gives them', () => {
+  assert.deepEqual(tracepointPlan([...CURRENT_TRACEPOINTS]).hooks, [...CURRENT_TRACEPOINTS]);
+});
+
+test('each mode\'s program counts passing skbs where SEEN_COUNTING says, and prints those maps', () => {
+  for (const mode of ['tracepoint', 'kprobe', 'fentry'] as const) {
+    const text = mode === 'tracepoint' ? tracepointProgram() : kernelFunctionProgram(mode);
+    const perHook = /@inspected__\w+ = count\(\);/.test(text), seen = /@seen\[\$hook, [^\]]+\] = count\(\);/.test(text);
+    assert.deepEqual({ perHook, seen }, SEEN_COUNTING[mode] === 'seen-map' ? { perHook: false, seen: true } : { perHook: true, seen: false }, mode);
+    assert.equal(printedMaps(mode).includes('seen'), seen, mode);
+    assert.equal(/print\(@seen\);/.test(text), seen, mode);
+  }
 });
 
 test('a kernel without skb_gro_receive_list/skb_segment_list (before 5.6): those hooks are left out and reported', () => {

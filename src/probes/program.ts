@@ -382,12 +382,25 @@ export const CULPRIT_KEYED_MAPS: readonly string[] = ['inconsistent', 'overrun',
 export const HEARTBEAT_MAP = 'ticks';
 
 /**
+ * How each mode counts passing skbs (SEEN_COUNTERS): in one map keyed
+ * [hook, shape] (SEEN_BY_SHAPE: the kernel-function modes know their hook only
+ * at run time), or in maps without a key, one per counter and hook
+ * (seenByHookMaps: each tracepoint block knows its own). The program, what it
+ * prints and how src/state reads it all follow this.
+ */
+export const SEEN_COUNTING: Record<ProgramMode, 'seen-map' | 'per-hook-maps'> = {
+  tracepoint: 'per-hook-maps',
+  kprobe: 'seen-map',
+  fentry: 'seen-map',
+};
+
+/**
  * The keyed maps a mode's program prints each interval, besides the heartbeat
- * (tracepoint mode also prints its per-hook maps, named by perHookMap).
+ * (and the per-hook maps, named by perHookMap, where SEEN_COUNTING says so).
  */
 export function printedMaps(mode: ProgramMode): string[] {
   const keyed = COUNTER_MAPS[mode].filter((m) => !(SEEN_COUNTERS as readonly string[]).includes(m));
-  return mode === 'tracepoint' ? keyed : [SEEN_MAP, ...keyed];
+  return SEEN_COUNTING[mode] === 'seen-map' ? [SEEN_MAP, ...keyed] : keyed;
 }
 
 const printAndEnd = (mode: ProgramMode, bookkeeping: string[], tracepoints: readonly string[] = []) => `

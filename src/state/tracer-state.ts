@@ -6,7 +6,7 @@ import type { BpftraceRecord } from '../bpftrace/records.js';
 import { parseSampledEvent } from '../bpftrace/sampled-event.js';
 import type { GsoTable } from '../kernel/gso.js';
 import { culpritName, hookName, UNSEEN, type Mode, type ModePlan } from '../modes.js';
-import { CULPRIT_KEYED_MAPS, HEARTBEAT_MAP, printedMaps, SEEN_COUNTERS, SEEN_MAP } from '../probes/program.js';
+import { CULPRIT_KEYED_MAPS, HEARTBEAT_MAP, printedMaps, SEEN_COUNTERS, SEEN_COUNTING, SEEN_MAP } from '../probes/program.js';
 import { AttachStatus } from './attach-status.js';
 import { Counters } from './counters.js';
 import { decodeEvent, type DecodedEvent } from './decoded-event.js';
@@ -40,8 +40,8 @@ export class TracerState {
   private readonly knownHooks: ReadonlySet<string>;
   /** the keyed counter maps this mode's program prints: a map by another name is not counted, even if named like a counter */
   private readonly counterMaps: ReadonlySet<string>;
-  /** the program counts passing skbs in per-hook maps (tracepoint mode), not in @seen */
-  private readonly perHookMaps: boolean;
+  /** where the program counts passing skbs: @seen, or per-hook maps */
+  private readonly seenCounting: (typeof SEEN_COUNTING)[keyof typeof SEEN_COUNTING];
   /** this run has not announced its probes yet: what it prints that is not JSON is diagnostics, not output */
   private compiling = true;
 
@@ -51,7 +51,7 @@ export class TracerState {
     this.unattached = plan.unattached;
     this.knownHooks = new Set(plan.hooks);
     this.counterMaps = new Set(printedMaps(plan.mode.name));
-    this.perHookMaps = !this.counterMaps.has(SEEN_MAP);
+    this.seenCounting = SEEN_COUNTING[plan.mode.name];
     this.events = new EventRing(eventsCapacity);
     for (const name of this.mode.counters) {
       for (const hook of this.hooks) this.counters.ensure(name, CULPRIT_KEYED_MAPS.includes(name) ? hookCulpritLabel(hook, UNSEEN) : hook);
@@ -77,13 +77,13 @@ export class TracerState {
         if (name === HEARTBEAT_MAP) {
           return this.status.heartbeat(nowMs) ? { kind: 'attached', probes: this.status.attachedProbes } : { kind: 'none' };
         }
-        if (name === SEEN_MAP && this.counterMaps.has(SEEN_MAP)) {
+        if (name === SEEN_MAP && this.seenCounting === 'seen-map') {
           const split = splitSeen(record.values);
           const rejected = new Set([...record.rejected, ...split.rejected]);
           for (const counter of SEEN_COUNTERS) for (const k of this.observe(counter, split.counters[counter], false, nowMs)) rejected.add(k);
           return rejected.size ? this.badKeys(name, [...rejected]) : { kind: 'none' };
         }
-        const perHook = this.perHookMaps ? splitPerHookMap(name) : undefined;
+        const perHook = this.seenCounting === 'per-hook-maps' ? splitPerHookMap(name) : undefined;
         if (perHook) {
           // a map without a key prints one value, under the key ''
           const keys = [...record.rejected, ...record.values.keys()];
