@@ -63,14 +63,16 @@ class Window {
     const found = new Set<number>();
     if (name.length + 2 > MAX_NAME) return found;
     const needle = Buffer.from(`\0${name}\0`, 'latin1');
-    // blocks overlap by the needle's length, so a match across two blocks is seen
-    for (let pos = from; pos < to; pos += this.buf.length - needle.length) {
+    for (let pos = from; pos < to;) {
       const i = this.at(pos, Math.min(this.buf.length, to - pos));
       const stop = Math.min(this.end, to) - this.start;
       for (let hit = this.buf.indexOf(needle, i); hit >= 0 && hit + needle.length <= stop; hit = this.buf.indexOf(needle, hit + 1)) {
         found.add(this.start + hit + 1 - from);
       }
-      if (pos + this.buf.length >= to) break;
+      const scannedTo = this.start + stop;
+      if (scannedTo >= to) break;
+      // the next block starts inside this one, so a match across the two is seen
+      pos = scannedTo - (needle.length - 1);
     }
     return found;
   }
