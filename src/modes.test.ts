@@ -34,9 +34,9 @@ test('tracepoint hooks follow what the kernel has', () => {
   const text = old.program.text;
   assert.deepEqual([...text.matchAll(/^tracepoint:net:(\w+)$/gm)].map((m) => m[1]), old.hooks);
   for (const hook of old.hooks) {
-    for (const c of ['inspected', 'gso', 'with_frag_list']) {
-      assert.equal(text.split(`@${c}__${hook} = count();`).length, 2, `${c}__${hook} counted in one block`);
-      assert.match(text, new RegExp(`print\\(@${c}__${hook}\\);`));
+    for (const shape of [0, 1, 2, 3]) {
+      assert.equal(text.split(`@shape${shape}__${hook} = count();`).length, 2, `shape${shape}__${hook} counted in one block`);
+      assert.match(text, new RegExp(`print\\(@shape${shape}__${hook}\\);`));
     }
   }
   assert.doesNotMatch(text, /netif_receive_skb_list_entry|@seen/);
@@ -49,7 +49,7 @@ test('probes/tracepoint.bt\'s tracepoints are all tracepoint hooks, in the order
 test('each mode\'s program counts passing skbs where SEEN_COUNTING says, and prints those maps', () => {
   for (const mode of ['tracepoint', 'kprobe', 'fentry'] as const) {
     const text = mode === 'tracepoint' ? tracepointProgram() : kernelFunctionProgram(mode);
-    const perHook = /@inspected__\w+ = count\(\);/.test(text), seen = /@seen\[\$hook, [^\]]+\] = count\(\);/.test(text);
+    const perHook = /@shape\d__\w+ = count\(\);/.test(text), seen = /@seen\[\$hook, [^\]]+\] = count\(\);/.test(text);
     assert.deepEqual({ perHook, seen }, SEEN_COUNTING[mode] === 'seen-map' ? { perHook: false, seen: true } : { perHook: true, seen: false }, mode);
     assert.equal(printedMaps(mode).includes('seen'), seen, mode);
     assert.equal(/print\(@seen\);/.test(text), seen, mode);

@@ -41,35 +41,42 @@ test('@seen (kernel-function modes) becomes inspected, gso and with_frag_list pe
   assert.equal(s.counters.get('gso', 'skb_segment'), 11);
   assert.deepEqual(s.counters.series('inspected').map(([l]) => l), ['pskb_expand_head', 'skb_segment']);
   // per-hook maps are tracepoint mode's: a kprobe run that printed one would count nothing
-  feed(s, ['{"type": "map", "data": {"@inspected__skb_segment": 99}}']);
+  feed(s, ['{"type": "map", "data": {"@shape1__skb_segment": 99}}']);
   assert.equal(s.counters.get('inspected', 'skb_segment'), 16);
 });
 
-test('tracepoint mode: per-hook maps without a key become inspected, gso and with_frag_list; an unknown hook or a keyed body is reported, not counted', () => {
+test('tracepoint mode: per-hook maps without a key, one per shape, sum into inspected, gso and with_frag_list; an unknown hook or a keyed body is reported, not counted', () => {
   const s = new TracerState(plan(['netif_receive_skb_entry', 'net_dev_start_xmit']), GSO_TABLE_4_14, 8);
-  const ok = feed(s, ['{"type": "map", "data": {"@inspected__net_dev_start_xmit": 15}}', '{"type": "map", "data": {"@gso__net_dev_start_xmit": 10}}',
-    '{"type": "map", "data": {"@with_frag_list__net_dev_start_xmit": 0}}', '{"type": "map", "data": {"@with_frag_list__netif_receive_skb_entry": 2}}',
-    '{"type": "map", "data": {"@inspected__netif_receive_skb_entry": 2}}']);
-  assert.deepEqual(ok.map((r) => r.kind), ['none', 'none', 'none', 'none', 'none']);
+  const map = (name: string, body: string) => `{"type": "map", "data": {"@${name}": ${body}}}`;
+  const ok = feed(s, [map('shape1__net_dev_start_xmit', '10'), map('shape0__net_dev_start_xmit', '5'), map('shape3__net_dev_start_xmit', '0'),
+    map('shape2__netif_receive_skb_entry', '2')]);
+  assert.deepEqual(ok.map((r) => r.kind), ['none', 'none', 'none', 'none']);
   assert.equal(s.counters.get('inspected', 'net_dev_start_xmit'), 15);
   assert.equal(s.counters.get('gso', 'net_dev_start_xmit'), 10);
-  assert.equal(s.counters.get('with_frag_list', 'netif_receive_skb_entry'), 2);
-  // the next print of one map moves only its own series
-  feed(s, ['{"type": "map", "data": {"@inspected__net_dev_start_xmit": 20}}']);
-  assert.equal(s.counters.get('inspected', 'net_dev_start_xmit'), 20);
+  assert.equal(s.counters.get('with_frag_list', 'net_dev_start_xmit'), 0);
   assert.equal(s.counters.get('inspected', 'netif_receive_skb_entry'), 2);
-  // carried across a restart
+  assert.equal(s.counters.get('with_frag_list', 'netif_receive_skb_entry'), 2);
+  assert.equal(s.counters.get('gso', 'netif_receive_skb_entry'), 0);
+  // the next print of one shape moves its hook's sums, and only those that hold it
+  feed(s, [map('shape0__net_dev_start_xmit', '10')]);
+  assert.equal(s.counters.get('inspected', 'net_dev_start_xmit'), 20);
+  assert.equal(s.counters.get('gso', 'net_dev_start_xmit'), 10);
+  assert.equal(s.counters.get('inspected', 'netif_receive_skb_entry'), 2);
+  // carried across a restart; the new run's sums do not hold the old run's shapes
   s.runStarted();
-  feed(s, ['{"type": "map", "data": {"@inspected__net_dev_start_xmit": 1}}']);
+  feed(s, [map('shape1__net_dev_start_xmit', '1')]);
   assert.equal(s.counters.get('inspected', 'net_dev_start_xmit'), 21);
-  const bad = feed(s, ['{"type": "map", "data": {"@inspected__nope": 7}}', '{"type": "map", "data": {"@gso__net_dev_start_xmit": {"x": 3}}}',
-    '{"type": "map", "data": {"@gso__net_dev_start_xmit": {"": 3, "y": 4}}}']);
+  assert.equal(s.counters.get('gso', 'net_dev_start_xmit'), 11);
+  const bad = feed(s, [map('shape1__nope', '7'), map('shape1__net_dev_start_xmit', '{"x": 3}'), map('shape1__net_dev_start_xmit', '{"": 3, "y": 4}')]);
   assert.deepEqual(bad.map((r) => r.kind), ['problem', 'problem', 'problem']);
   assert.equal(s.counters.get('unparsable_lines'), 4, 'one per bad key');
-  assert.equal(s.counters.get('gso', 'net_dev_start_xmit'), 10);
+  assert.equal(s.counters.get('gso', 'net_dev_start_xmit'), 11);
   assert.deepEqual(s.counters.series('inspected').map(([l]) => l), ['netif_receive_skb_entry', 'net_dev_start_xmit'], 'no series for a made-up hook');
+  // a shape no program counts is not a per-hook map; nor were the per-counter maps of earlier builds
+  feed(s, [map('shape4__net_dev_start_xmit', '50'), map('inspected__net_dev_start_xmit', '50')]);
+  assert.equal(s.counters.get('inspected', 'net_dev_start_xmit'), 21);
   // @seen is the kernel-function modes' map: tracepoint mode's program never prints it
-  feed(s, ['{"type": "map", "data": {"@seen": {"tracepoint:net:net_dev_start_xmit,1": 50}}}']);
+  feed(s, [map('seen', '{"tracepoint:net:net_dev_start_xmit,1": 50}')]);
   assert.equal(s.counters.get('inspected', 'net_dev_start_xmit'), 21);
 });
 

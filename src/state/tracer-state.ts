@@ -12,7 +12,7 @@ import { Counters } from './counters.js';
 import { decodeEvent, type DecodedEvent } from './decoded-event.js';
 import { EventRing } from './event-ring.js';
 import { hookCulpritLabel } from './hook-culprit.js';
-import { splitPerHookMap } from './per-hook-map.js';
+import { PerHookSeen, splitPerHookMap } from './per-hook-map.js';
 import { splitSeen } from './seen-shape.js';
 
 /** Counters the agent keeps. */
@@ -42,6 +42,8 @@ export class TracerState {
   private readonly counterMaps: ReadonlySet<string>;
   /** where the program counts passing skbs: @seen, or per-hook maps */
   private readonly seenCounting: (typeof SEEN_COUNTING)[keyof typeof SEEN_COUNTING];
+  /** this run's per-hook maps so far (tracepoint mode): a hook's counters are sums over its shapes */
+  private readonly perHookSeen = new PerHookSeen();
   /** this run has not announced its probes yet: what it prints that is not JSON is diagnostics, not output */
   private compiling = true;
 
@@ -62,6 +64,7 @@ export class TracerState {
   /** A bpftrace process was started: its maps begin at zero. */
   runStarted(): void {
     this.counters.newRun();
+    this.perHookSeen.clear();
     this.status.detached();
     this.compiling = true;
   }
@@ -77,20 +80,14 @@ export class TracerState {
         if (name === HEARTBEAT_MAP) {
           return this.status.heartbeat(nowMs) ? { kind: 'attached', probes: this.status.attachedProbes } : { kind: 'none' };
         }
-        if (name === SEEN_MAP && this.seenCounting === 'seen-map') {
-          const split = splitSeen(record.values);
-          const rejected = new Set([...record.rejected, ...split.rejected]);
-          for (const counter of SEEN_COUNTERS) for (const k of this.observe(counter, split.counters[counter], false, nowMs)) rejected.add(k);
-          return rejected.size ? this.badKeys(name, [...rejected]) : { kind: 'none' };
-        }
+        if (name === SEEN_MAP && this.seenCounting === 'seen-map') return this.observeSeen(name, record.values, record.rejected, nowMs);
         const perHook = this.seenCounting === 'per-hook-maps' ? splitPerHookMap(name) : undefined;
         if (perHook) {
           // a map without a key prints one value, under the key ''
           const keys = [...record.rejected, ...record.values.keys()];
           const value = record.values.get('');
           if (value === undefined || keys.length !== 1) return this.badKeys(name, keys.length ? keys : ['']);
-          const rejected = this.observe(perHook.counter, new Map([[perHook.hook, value]]), false, nowMs);
-          return rejected.length ? this.badKeys(name, rejected) : { kind: 'none' };
+          return this.observeSeen(name, this.perHookSeen.set(perHook, value), [], nowMs);
         }
         if (!this.counterMaps.has(name)) return { kind: 'none' };
         const rejected = [...record.rejected, ...this.observe(name, record.values, CULPRIT_KEYED_MAPS.includes(name), nowMs)];
@@ -136,6 +133,14 @@ export class TracerState {
     const rose = this.counters.observe(name, byLabel);
     if (rose.length && (name === 'inconsistent' || name === 'overrun')) this.lastSeenSeconds[name] = nowMs / 1000;
     return rejected;
+  }
+
+  /** @seen's values, or a hook's per-hook maps keyed as @seen's are: summed over the shapes into the counters */
+  private observeSeen(name: string, values: ReadonlyMap<string, number>, rejectedByParser: readonly string[], nowMs: number): Applied {
+    const split = splitSeen(values);
+    const rejected = new Set([...rejectedByParser, ...split.rejected]);
+    for (const counter of SEEN_COUNTERS) for (const k of this.observe(counter, split.counters[counter], false, nowMs)) rejected.add(k);
+    return rejected.size ? this.badKeys(name, [...rejected]) : { kind: 'none' };
   }
 
   private badKeys(name: string, rejected: string[]): Applied {
