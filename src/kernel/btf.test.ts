@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readSync } from 'node:fs';
 import { Btf, Kind, bufferReader } from './btf.js';
 import { fragLayout } from './layout.js';
 import { gsoTableFromBtf, decodeGsoType } from './gso.js';
+import { withBtfFile } from './host.js';
 
 /** Builds a BTF blob by hand: struct skb_shared_info { u8 nr_frags; frag frags[17] } and the GSO enum. */
 function syntheticBtf(fragLenName: string, lenOffset: number, padding: string[] = []): Buffer {
@@ -63,12 +63,11 @@ test('names are found wherever they fall in the blob, across its 64 KiB blocks t
 
 const VMLINUX = '/sys/kernel/btf/vmlinux';
 test('the running kernel\'s BTF gives a usable layout and GSO table', () => {
-  const fd = openSync(VMLINUX, 'r');
-  const btf = new Btf((into, position) => readSync(fd, into, 0, into.length, position));
-  const layout = fragLayout(btf);
-  assert.ok(layout.fragsOffset > 0 && layout.fragStride >= 12 && layout.fragLenOffset < layout.fragStride);
-  const names = gsoTableFromBtf(btf)!;
-  closeSync(fd);
+  const names = withBtfFile(VMLINUX, (btf) => {
+    const layout = fragLayout(btf);
+    assert.ok(layout.fragsOffset > 0 && layout.fragStride >= 12 && layout.fragLenOffset < layout.fragStride);
+    return gsoTableFromBtf(btf)!;
+  });
   assert.equal(decodeGsoType(3, names), 'TCPV4|DODGY');
   assert.equal(decodeGsoType(1027, names), 'TCPV4|DODGY|UDP_TUNNEL');
 });

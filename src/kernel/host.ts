@@ -76,13 +76,11 @@ export async function inspectHost(bpftracePath: string, opts: { mountTracefs: bo
 
   if (btf) {
     try {
-      const fd = openSync(BTF_PATH, 'r');
-      try {
-        const parsed = new Btf((into, position) => readSync(fd, into, 0, into.length, position));
+      withBtfFile(BTF_PATH, (parsed) => {
         facts.layout = fragLayout(parsed);
         const names = gsoTableFromBtf(parsed);
         if (names) { facts.gsoNames = names; facts.gsoNamesSource = 'btf'; }
-      } finally { closeSync(fd); }
+      });
     } catch (err) {
       facts.layoutError = (err as Error).message;
     }
@@ -163,6 +161,16 @@ function symbolsAmong(path: string, wanted: ReadonlySet<string>, pick: (line: st
     return found;
   } catch {
     return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads a BTF file in place (pread through the parser's window, not whole); the file is closed when `use` returns or throws. */
+export function withBtfFile<T>(path: string, use: (btf: Btf) => T): T {
+  const fd = openSync(path, 'r');
+  try {
+    return use(new Btf((into, position) => readSync(fd, into, 0, into.length, position)));
   } finally {
     closeSync(fd);
   }
