@@ -12,7 +12,7 @@
 // Root only; refuses (one line) where a prerequisite is missing; makes and
 // removes its own namespaces and stops only the processes it started.
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AGENT_NODE_OPTIONS, childBpftrace, CLI, fetchMetrics, freePort, sleep, waitReady } from '../helpers/agent.js';
@@ -27,6 +27,13 @@ const { values: opt } = parseArgs({ options: {
 } });
 const rounds = Number(opt.rounds), gb = Number(opt.gb), stormSkbs = Number(opt.storm);
 
+/** pids of the bpftrace processes running now (not those exited and not yet reaped) */
+function runningBpftrace(): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((pid) => {
+    try { return /^Name:\tbpftrace\n[^]*^State:\t[^Z]/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')); } catch { return false; }
+  }).map(Number);
+}
+
 function refuse(why: string): never {
   process.stderr.write(`bench: ${why}\n`);
   process.exit(1);
@@ -37,6 +44,9 @@ for (const tool of ['bpftrace', 'python3', 'ip', 'iperf3']) {
   if ((await execa('sh', ['-c', `command -v ${tool}`], { reject: false })).exitCode !== 0) refuse(`${tool} is not installed (bash scripts/install-deps.sh --test)`);
 }
 if (!existsSync(CLI)) refuse('the agent is not built (npm run build)');
+// another tracer on the same tracepoints would run with every skb of every round and of the storms
+const others = runningBpftrace();
+if (others.length) refuse(`bpftrace is already running (pid ${others.join(', ')}): its programs would run on every skb measured; stop it first`);
 if (opt.baseline !== undefined && !existsSync(opt.baseline)) refuse(`--baseline ${opt.baseline}: no such file (another build's dist/src/cli.js)`);
 
 // --- the tracers compared -----------------------------------------------------------
