@@ -284,9 +284,10 @@ describe('Debian bullseye\'s kernel (5.10): kprobe mode from the kernel\'s BTF; 
     const kernel = await debianKernel('bullseye');
     const run = await runGuest(kernel, MODES, 360_000, { phases: ['tcp', 'tap'] });
     const result = parseSerial(run.serial);
+    // readiness first: a guest that did not finish because the agent hung has its log here, not in the console's tail
+    const k = result.modes.get('kprobe');
+    assert.ok(k?.ready, `kprobe mode became ready: ${k?.log.join('\n')}\n${run.serial.split('\n').slice(-30).join('\n')}`);
     assert.ok(result.done, `the guest finished:\n${run.serial.split('\n').slice(-30).join('\n')}`);
-    const k = result.modes.get('kprobe')!;
-    assert.ok(k.ready, `kprobe mode became ready: ${k.log.join('\n')}`);
     const start = k.snapshots.get('start')!, tcp = k.snapshots.get('tcp')!, tap = k.snapshots.get('tap')!;
     const attached = [...start.samples].filter(([key]) => key.startsWith('frag_list_probe_attached{'))
       .map(([key, v]) => `${/hook="([^"]+)"/.exec(key)![1]}=${v}`).join(' ');

@@ -21,14 +21,17 @@ node dist/src/cli.js serve --mode "$kind" $bpftrace_flag --web.listen-address=:$
 agent=$!
 t0=$(date +%s)
 ready=0
-for i in $(seq 1 300); do
-  if wget -q -O /dev/null "$url/readyz" 2>/dev/null; then ready=1; break; fi
+# bounded by time, each request too (this busybox's wget has no -T): a hung agent
+# still leaves its log on the console before the host's limit for the guest
+while [ $(( $(date +%s) - t0 )) -lt 240 ]; do
+  if timeout 5 wget -q -O /dev/null "$url/readyz" 2>/dev/null; then ready=1; break; fi
   kill -0 $agent 2>/dev/null || break
   sleep 1
 done
 echo "FLX-READY $mode $ready $(( $(date +%s) - t0 ))"
 if [ $ready != 1 ]; then
   sed "s/^/FLX-LOG $mode /" "/tmp/agent-$mode.log" | tail -40
+  ps | sed "s/^/FLX-LOG $mode ps /"
   kill $agent 2>/dev/null; wait $agent 2>/dev/null
   exit 0
 fi
