@@ -182,6 +182,42 @@ async function stormFigures(label: string, cli: string, tap: { ns: string; dev: 
   await running.stop(); running = undefined;
 }
 
+/**
+ * 1b, with --baseline: the two builds' agents attached at once, so that both
+ * programs run on the same skbs, one after the other: the difference of their
+ * ns per run is the change's own cost, without the rounds' swings. The program
+ * attached first runs first and pays for the skb's cold cache lines, so the
+ * order alternates and the difference is the mean over an even number of rounds.
+ */
+async function bothAtOnce(a: string, b: string, baseline: string): Promise<void> {
+  const pairs = Math.max(2, rounds - (rounds % 2));
+  const builds = [agentTracer('this build', ['--mode=tracepoint']), agentTracer('baseline', ['--mode=tracepoint'], baseline)];
+  const diffs: number[][] = [[], []];  // this build minus baseline, by which ran first
+  const ns: number[][] = [[], []];
+  for (let round = 0; round < pairs; round++) {
+    const first = round % 2;
+    const started: Running[] = [];
+    try {
+      for (const i of [first, 1 - first]) started[i] = await builds[i].start();
+      child = execa('ip', ['netns', 'exec', b, 'iperf3', '-s', '-1', '-B', '198.18.1.2'], { reject: false });
+      await sleep(300);
+      await execa('ip', ['netns', 'exec', a, 'iperf3', '-c', '198.18.1.2', '-n', `${gb}G`, '-J'], { reject: false });
+      await child; child = undefined;
+      const perRun = await Promise.all(started.map(async (r) => { const bpf = bpfRuns((await r.pids()).bpftrace!); return bpf.ns / bpf.runs; }));
+      perRun.forEach((x, i) => ns[i].push(x));
+      diffs[first].push(perRun[0] - perRun[1]);
+    } finally {
+      for (const r of started) await r?.stop();
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+  const d = (mean(diffs[0]) + mean(diffs[1])) / 2;
+  process.stdout.write(`\nboth agents attached at once (the same skbs), ${pairs} rounds of ${gb} GB, the first attached alternating: ` +
+    `BPF ns per run, this build ${median(ns[0]).toFixed(0)} and baseline ${median(ns[1]).toFixed(0)} (medians); ` +
+    `this build minus baseline ${d >= 0 ? '+' : ''}${d.toFixed(1)} ns per run (${mean(diffs[0]).toFixed(1)} when it ran first, ${mean(diffs[1]).toFixed(1)} when second; ` +
+    `running first costs ${((mean(diffs[0]) - mean(diffs[1])) / 2).toFixed(1)} ns)\n`);
+}
+
 try {
   // --- 1. CPU per GB, interleaved (--rounds 0: skipped) ----------------------
   if (rounds > 0) {
@@ -219,6 +255,7 @@ try {
       process.stdout.write(`| ${t.name} | ${median(xs).toFixed(3)} | ${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)} | ${(median(xs) / none).toFixed(2)} | ${bpfCols} |\n`);
     }
     process.stdout.write('BPF columns: the kernel\'s own accounting (kernel.bpf_stats_enabled) of the tracer\'s per-event programs: their cost without the machine\'s noise\n');
+    if (opt.baseline) await bothAtOnce(a, b, opt.baseline);
     await cleanup();
   }
 
