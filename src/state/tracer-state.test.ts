@@ -70,6 +70,8 @@ test('tracepoint mode: per-hook maps without a key, one per shape, sum into insp
   const bad = feed(s, [map('shape1__nope', '7'), map('shape1__net_dev_start_xmit', '{"x": 3}'), map('shape1__net_dev_start_xmit', '{"": 3, "y": 4}')]);
   assert.deepEqual(bad.map((r) => r.kind), ['problem', 'problem', 'problem']);
   assert.equal(s.counters.get('unparsable_lines'), 4, 'one per bad key');
+  feed(s, [map('shape0__nope', '1')]);
+  assert.equal(s.counters.get('unparsable_lines'), 5, 'an unknown hook\'s other shape: one bad key more');
   assert.equal(s.counters.get('gso', 'net_dev_start_xmit'), 11);
   assert.deepEqual(s.counters.series('inspected').map(([l]) => l), ['netif_receive_skb_entry', 'net_dev_start_xmit'], 'no series for a made-up hook');
   // a shape no program counts is not a per-hook map; nor were the per-counter maps of earlier builds

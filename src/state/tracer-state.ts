@@ -87,6 +87,8 @@ export class TracerState {
           const keys = [...record.rejected, ...record.values.keys()];
           const value = record.values.get('');
           if (value === undefined || keys.length !== 1) return this.badKeys(name, keys.length ? keys : ['']);
+          // refused before it is kept: the per-hook store holds only this plan's hooks, whatever names a broken bpftrace prints
+          if (!this.knownHooks.has(hookName(this.mode, perHook.hook))) return this.badKeys(name, [perHook.hook]);
           return this.observeSeen(name, this.perHookSeen.set(perHook, value), [], nowMs);
         }
         if (!this.counterMaps.has(name)) return { kind: 'none' };
