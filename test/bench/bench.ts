@@ -197,6 +197,8 @@ async function bothAtOnce(a: string, b: string, baseline: string): Promise<void>
   for (let round = 0; round < pairs; round++) {
     const first = round % 2;
     const started: Running[] = [];
+    // as one Running, so that Ctrl-C (stopAll) stops both
+    running = { stop: async () => { for (const r of started) await r?.stop(); }, pids: async () => ({}) };
     try {
       for (const i of [first, 1 - first]) started[i] = await builds[i].start();
       child = execa('ip', ['netns', 'exec', b, 'iperf3', '-s', '-1', '-B', '198.18.1.2'], { reject: false });
@@ -207,7 +209,7 @@ async function bothAtOnce(a: string, b: string, baseline: string): Promise<void>
       perRun.forEach((x, i) => ns[i].push(x));
       diffs[first].push(perRun[0] - perRun[1]);
     } finally {
-      for (const r of started) await r?.stop();
+      await running.stop(); running = undefined;
     }
   }
   const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
