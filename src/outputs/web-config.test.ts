@@ -81,3 +81,17 @@ test('durations as Prometheus writes them', () => {
   assert.equal(duration('0', 'x'), 0);
   assert.throws(() => duration('1.5s', 'x'), WebConfigError);
 });
+
+test('yaml is loaded by the first config read, not by importing this module: an agent without a web config does not hold it', async () => {
+  const { execFileSync } = await import('node:child_process');
+  // a fresh process: this one has read configs already
+  const script = `
+    import { createRequire } from 'node:module';
+    const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((p) => p.includes('/node_modules/yaml/'));
+    const { parseWebConfig } = await import(${JSON.stringify(new URL('./web-config.js', import.meta.url).href)});
+    const before = loaded();
+    parseWebConfig('{}', '/nonexistent/web.yml', () => Buffer.alloc(0));
+    console.log(JSON.stringify({ before, after: loaded() }));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script]).toString();
+  assert.deepEqual(JSON.parse(out), { before: false, after: true });
+});

@@ -4,9 +4,17 @@
 // reads and checks it: text in, a typed config or one error line out. Files it
 // names are read through `readFile`, relative to the config file's folder, as
 // the toolkit does.
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
-import { parse } from 'yaml';
+
+// yaml holds about 1 MB once loaded, and most agents run without a web config:
+// it is loaded when the first one is read.
+let yaml: typeof import('yaml') | undefined;
+function parseYaml(text: string): unknown {
+  yaml ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml.parse(text, { uniqueKeys: true });
+}
 
 export type ClientAuth = 'NoClientCert' | 'RequestClientCert' | 'RequireAnyClientCert' | 'VerifyClientCertIfGiven' | 'RequireAndVerifyClientCert';
 const CLIENT_AUTH: readonly ClientAuth[] = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'];
@@ -51,7 +59,7 @@ const BCRYPT = /^\$2[aby]?\$\d\d\$[./A-Za-z0-9]{53}$/;
 export function parseWebConfig(text: string, path: string, readFile: (path: string) => Buffer): WebConfig {
   let doc: unknown;
   try {
-    doc = parse(text, { uniqueKeys: true }) ?? {};
+    doc = parseYaml(text) ?? {};
   } catch (err) {
     throw new WebConfigError(`not YAML: ${firstLine(err)}`);
   }
