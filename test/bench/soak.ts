@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { childBpftrace, CLI, fetchMetrics, freePort, sleep, until, waitReady } from '../helpers/agent.js';
 import { cleanup, tapHost } from '../helpers/net.js';
 import { cpuSeconds, mb, pct, rss } from './measure.js';
+import { teardownOnce } from './teardown.js';
 
 const INJECT = fileURLToPath(new URL('../../../test/helpers/tap_inject.py', import.meta.url));
 const { values: opt } = parseArgs({ options: {
@@ -34,14 +35,13 @@ if (!existsSync(CLI)) refuse('the agent is not built (npm run build)');
 
 let agent: ResultPromise | undefined;
 let storm: ResultPromise | undefined;
-const stopAll = async () => {
+const teardown = teardownOnce(async () => {
   storm?.kill('SIGTERM');
   await storm?.catch(() => undefined);
   agent?.kill('SIGTERM');
   await agent?.catch(() => undefined);
   await cleanup();
-};
-process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+});
 
 try {
   const tap = await tapHost();
@@ -122,6 +122,8 @@ try {
     process.stdout.write(`end RSS: node ${mb(end.node.rss)} (peak ${mb(end.node.peak)}), bpftrace ${mb(end.bpftrace.rss)} (peak ${mb(end.bpftrace.peak)})\n`);
     if (counted !== injected) process.exitCode = 1;
   }
+} catch (err) {
+  if (!teardown.interrupted) throw err;
 } finally {
-  await stopAll();
+  await teardown.run();
 }
