@@ -8,7 +8,9 @@
 //   2. A storm of injected INCONSISTENT skbs (--storm, default 1,000,000)
 //      into the agent: counted exactly?, sampled within the rate, events
 //      lost, the agent's CPU, /metrics latency at 100 requests/s meanwhile.
-//   3. RSS of node and bpftrace at start, peak and steady; idle CPU.
+//   3. RSS of node and bpftrace at start, peak and steady, beside node's
+//      floor: the agent's chosen stack with none of its code (stack-floor.ts);
+//      idle CPU.
 // Root only; refuses (one line) where a prerequisite is missing; makes and
 // removes its own namespaces and stops only the processes it started.
 import { execa, type ResultPromise } from 'execa';
@@ -18,8 +20,10 @@ import { parseArgs } from 'node:util';
 import { AGENT_NODE_OPTIONS, childBpftrace, CLI, fetchMetrics, freePort, sleep, waitReady } from '../helpers/agent.js';
 import { cleanup, tapHost, vethPair } from '../helpers/net.js';
 import { bpfRuns, busySeconds, cpuSeconds, mb, median, pct, rss } from './measure.js';
+import { teardownOnce } from './teardown.js';
 
 const INJECT = fileURLToPath(new URL('../../../test/helpers/tap_inject.py', import.meta.url));
+const STACK_FLOOR = fileURLToPath(new URL('./stack-floor.js', import.meta.url));
 const { values: opt } = parseArgs({ options: {
   rounds: { type: 'string', default: '8' }, gb: { type: 'string', default: '4' }, storm: { type: 'string', default: '1000000' },
   // another build's dist/src/cli.js, run as one more tracer in the same rounds: a change measured before and after, side by side
@@ -103,26 +107,43 @@ const bpfStatsWas = readFileSync(BPF_STATS, 'utf8').trim();
 
 let running: Running | undefined;
 let child: ResultPromise | undefined;
-const stopAll = async () => {
+const teardown = teardownOnce(async () => {
   child?.kill('SIGTERM');
   await child?.catch(() => undefined);
   await running?.stop().catch(() => undefined);
   await cleanup();
   writeFileSync(BPF_STATS, bpfStatsWas);
-};
-process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+});
+
+/** --gb GB of TCP from namespace a to b (iperf3); the bytes sent */
+async function transfer(a: string, b: string): Promise<number> {
+  child = execa('ip', ['netns', 'exec', b, 'iperf3', '-s', '-1', '-B', '198.18.1.2'], { reject: false });
+  await sleep(300);
+  const client = await execa('ip', ['netns', 'exec', a, 'iperf3', '-c', '198.18.1.2', '-n', `${gb}G`, '-J'], { reject: false });
+  await child; child = undefined;
+  return JSON.parse(client.stdout || '{}').end?.sum_sent?.bytes ?? gb * 2 ** 30;
+}
+
+/** stack-floor.ts, started with the agent's node flags and ready */
+async function startStackFloor() {
+  const port = await freePort();
+  const p = execa(process.execPath, [...AGENT_NODE_OPTIONS, STACK_FLOOR, String(port)], { reject: false, buffer: false, stdout: 'ignore', stderr: 'ignore' });
+  await waitReady(`http://127.0.0.1:${port}`, p, 60_000);
+  return { base: `http://127.0.0.1:${port}`, pid: p.pid!, stop: async () => { p.kill('SIGTERM'); await p; } };
+}
 
 /** 2 and 3 for one build of the agent: the storm, quiet and scraped; RSS; idle CPU */
-async function stormFigures(label: string, cli: string, tap: { ns: string; dev: string }): Promise<void> {
+async function stormFigures(label: string, cli: string, tap: { ns: string; dev: string }, withFloor: boolean): Promise<void> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const RATE = 10;
+  const floor = withFloor ? await startStackFloor() : undefined;
   const agent = execa(process.execPath, [...AGENT_NODE_OPTIONS, cli, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', '--mode=tracepoint', `--sample.rate=${RATE}`],
     { reject: false, buffer: false, stdout: 'ignore', stderr: 'ignore' });
-  running = { stop: async () => { agent.kill('SIGTERM'); await agent; }, pids: async () => ({}) };
+  running = { stop: async () => { agent.kill('SIGTERM'); await agent; await floor?.stop(); }, pids: async () => ({}) };
   await waitReady(base, agent, 120_000);
   const nodePid = agent.pid!, btPid = await childBpftrace(nodePid);
-  const start = { node: rss(nodePid), bpftrace: rss(btPid) };
+  const start = { node: rss(nodePid), bpftrace: rss(btPid), floor: floor && rss(floor.pid) };
   // the first 10 s after ready: idle, but the agent's start-up work (first prints, first runs of its code) may still show
   const early0 = cpuSeconds(nodePid) + cpuSeconds(btPid);
   await sleep(10_000);
@@ -132,6 +153,7 @@ async function stormFigures(label: string, cli: string, tap: { ns: string; dev: 
   const scrape0 = cpuSeconds(nodePid);
   for (let i = 0; i < SCRAPES; i++) await fetchMetrics(base);
   const msPerScrape = (cpuSeconds(nodePid) - scrape0) * 1000 / SCRAPES;
+  if (floor) for (let i = 0; i < SCRAPES; i++) await fetchMetrics(floor.base);
   /** one storm of stormSkbs; with `scrape`, /metrics is fetched 100 times a second meanwhile */
   const storm = async (scrape: boolean) => {
     const m0 = await fetchMetrics(base);
@@ -145,27 +167,29 @@ async function stormFigures(label: string, cli: string, tap: { ns: string; dev: 
     }
     await child; child = undefined;
     const seconds = (Date.now() - t0) / 1000;
-    const cpu = (cpuSeconds(nodePid) + cpuSeconds(btPid) - cpu0) / seconds;
+    const cpuUsed = cpuSeconds(nodePid) + cpuSeconds(btPid) - cpu0;
+    const cpu = cpuUsed / seconds;
     // counted when the counter stops moving for three print intervals
     let last = -1;
     for (let still = 0; still < 3; await sleep(1000)) { const t = (await fetchMetrics(base)).sum('frag_list_inconsistent_total'); still = t === last ? still + 1 : 0; last = t; }
     const m1 = await fetchMetrics(base);
     const d = (n: string) => m1.sum(n) - m0.sum(n);
     latencies.sort((x, y) => x - y);
-    return { seconds, cpu, latencies, counted: d('frag_list_inconsistent_total'), sampled: d('frag_list_events_sampled_total'),
+    return { seconds, cpu, cpuUsed, latencies, counted: d('frag_list_inconsistent_total'), sampled: d('frag_list_events_sampled_total'),
       suppressed: d('frag_list_events_suppressed_total'), lost: d('frag_list_events_lost_total') };
   };
   const quiet = await storm(false);
   const scraped = await storm(true);
   await sleep(10_000);
-  const steady = { node: rss(nodePid), bpftrace: rss(btPid) };
+  const steady = { node: rss(nodePid), bpftrace: rss(btPid), floor: floor && rss(floor.pid) };
   // idle as it stays: 30 s once the storms have settled
   const idle0 = cpuSeconds(nodePid) + cpuSeconds(btPid);
   await sleep(30_000);
   const idle = (cpuSeconds(nodePid) + cpuSeconds(btPid) - idle0) / 30;
   for (const [name, r] of [['storm', quiet], ['storm with /metrics at 100/s', scraped]] as const) {
     process.stdout.write(`\n${label}, ${name}: ${stormSkbs} INCONSISTENT skbs injected in ${r.seconds.toFixed(1)} s, counted ${r.counted}${r.counted === stormSkbs ? ' (exact)' : ` (MISSED ${stormSkbs - r.counted})`}; ` +
-      `sampled ${r.sampled} (rate ${RATE}/s: at most ${Math.ceil(RATE * (r.seconds + 3)) + RATE}), suppressed ${r.suppressed}, lost ${r.lost}; agent CPU ${(r.cpu * 100).toFixed(1)} % of a core (node + bpftrace's user space)\n`);
+      `sampled ${r.sampled} (rate ${RATE}/s: at most ${Math.ceil(RATE * (r.seconds + 3)) + RATE}), suppressed ${r.suppressed}, lost ${r.lost}; agent CPU ${(r.cpu * 100).toFixed(1)} % of a core (node + bpftrace's user space; ` +
+      `${(r.cpuUsed * 1000).toFixed(0)} ms in all, which does not depend on how fast the injector ran)\n`);
   }
   process.stdout.write(`  /metrics at 100/s during the storm: ${scraped.latencies.length} scrapes, p50 ${pct(scraped.latencies, 0.5).toFixed(1)} ms, p99 ${pct(scraped.latencies, 0.99).toFixed(1)} ms\n`);
   process.stdout.write(`  idle: ${(idle * 100).toFixed(2)} % of a core (node + bpftrace, 30 s after the storms; the first 10 s after ready: ${(earlyIdle * 100).toFixed(2)} %); ` +
@@ -173,6 +197,11 @@ async function stormFigures(label: string, cli: string, tap: { ns: string; dev: 
   process.stdout.write(`  RSS node: start ${mb(start.node.rss)}, peak ${mb(steady.node.peak)}, steady ${mb(steady.node.rss)} ` +
     `(steady: ${mb(steady.node.anon)} its own, ${mb(steady.node.file)} mapped from files: node's binary, shared and reclaimable); ` +
     `bpftrace: start ${mb(start.bpftrace.rss)}, peak ${mb(steady.bpftrace.peak)}, steady ${mb(steady.bpftrace.rss)}\n`);
+  if (start.floor && steady.floor) {
+    process.stdout.write(`  RSS of node's floor, the chosen stack with none of the agent's code (stack-floor.js, ${SCRAPES} scrapes): start ${mb(start.floor.rss)}, ` +
+      `peak ${mb(steady.floor.peak)}, steady ${mb(steady.floor.rss)} (${mb(steady.floor.anon)} its own, ${mb(steady.floor.file)} from files); ` +
+      `the agent's steady RSS is ${(steady.node.rss - steady.floor.rss).toFixed(1)} MB above it\n`);
+  }
   // what deploy/helm's values.yaml requests: the pair's peak memory with a quarter on top, and the storm's CPU
   const peakMiB = (steady.node.peak + steady.bpftrace.peak) * 1.25;
   process.stdout.write(`  chart requests from these: memory ${Math.ceil(peakMiB / 32) * 32}Mi (node + bpftrace peak ${mb(steady.node.peak + steady.bpftrace.peak)}, +25 %), ` +
@@ -197,15 +226,16 @@ async function bothAtOnce(a: string, b: string, baseline: string): Promise<void>
   for (let round = 0; round < pairs; round++) {
     const first = round % 2;
     const started: Running[] = [];
-    // as one Running, so that Ctrl-C (stopAll) stops both
+    // as one Running, so that Ctrl-C (the teardown) stops both
     running = { stop: async () => { for (const r of started) await r?.stop(); }, pids: async () => ({}) };
     try {
       for (const i of [first, 1 - first]) started[i] = await builds[i].start();
-      child = execa('ip', ['netns', 'exec', b, 'iperf3', '-s', '-1', '-B', '198.18.1.2'], { reject: false });
-      await sleep(300);
-      await execa('ip', ['netns', 'exec', a, 'iperf3', '-c', '198.18.1.2', '-n', `${gb}G`, '-J'], { reject: false });
-      await child; child = undefined;
-      const perRun = await Promise.all(started.map(async (r) => { const bpf = bpfRuns((await r.pids()).bpftrace!); return bpf.ns / bpf.runs; }));
+      await transfer(a, b);
+      const perRun = await Promise.all(started.map(async (r) => {
+        const bpf = bpfRuns((await r.pids()).bpftrace!);
+        if (!bpf.runs) throw new Error('an agent\'s programs did not run during the transfer: are they attached to this traffic\'s tracepoints?');
+        return bpf.ns / bpf.runs;
+      }));
       perRun.forEach((x, i) => ns[i].push(x));
       diffs[first].push(perRun[0] - perRun[1]);
     } finally {
@@ -234,16 +264,12 @@ try {
       const order = TRACERS.map((_, i) => TRACERS[(i + round) % TRACERS.length]);
       for (const t of order) {
         running = await t.start();
-        child = execa('ip', ['netns', 'exec', b, 'iperf3', '-s', '-1', '-B', '198.18.1.2'], { reject: false });
-        await sleep(300);
         const busy0 = busySeconds();
-        const client = await execa('ip', ['netns', 'exec', a, 'iperf3', '-c', '198.18.1.2', '-n', `${gb}G`, '-J'], { reject: false });
+        const bytes = await transfer(a, b);
         const busy = busySeconds() - busy0;
-        await child; child = undefined;
         const { bpftrace } = await running.pids();
         const bpf = bpftrace ? bpfRuns(bpftrace) : undefined;
         await running.stop(); running = undefined;
-        const bytes = JSON.parse(client.stdout || '{}').end?.sum_sent?.bytes ?? gb * 2 ** 30;
         perGb.get(t.name)!.push(busy / (bytes / 1e9));
         if (bpf?.runs) { nsPerRun.get(t.name)!.push(bpf.ns / bpf.runs); bpfMsPerGb.get(t.name)!.push(bpf.ns / 1e6 / (bytes / 1e9)); }
       }
@@ -264,9 +290,11 @@ try {
   // --- 2 and 3. the storm, RSS, idle: this build, then --baseline's ---------------
   if (stormSkbs > 0) {
     const tap = await tapHost();
-    await stormFigures('agent', CLI, tap);
-    if (opt.baseline) await stormFigures('agent baseline', opt.baseline, tap);
+    await stormFigures('agent', CLI, tap, true);
+    if (opt.baseline) await stormFigures('agent baseline', opt.baseline, tap, false);
   }
+} catch (err) {
+  if (!teardown.interrupted) throw err;
 } finally {
-  await stopAll();
+  await teardown.run();
 }
