@@ -9,6 +9,7 @@ import { capEffOf, missingBpfCapabilities } from './capabilities.js';
 import { fragLayout, type FragLayout } from './layout.js';
 import { fraglistFix, type FraglistFix, type FraglistFixOverride } from './fraglist-fix.js';
 import { gsoTableForRelease, gsoTableFromBtf, type GsoTable } from './gso.js';
+import { symbolFinder } from './symbols.js';
 import { FUNCTION_HOOKS } from '../probes/program.js';
 
 const BTF_PATH = '/sys/kernel/btf/vmlinux';
@@ -16,6 +17,7 @@ const TRACEFS_DIRS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
 
 /** The kernel functions the kprobe and fentry programs hook. */
 const WATCHED_FUNCTIONS = FUNCTION_HOOKS.map((h) => h.fn);
+const findWatched = symbolFinder(WATCHED_FUNCTIONS);
 
 export interface FunctionStatus { name: string; inKallsyms: boolean; traceable: boolean | undefined }
 
@@ -53,6 +55,13 @@ export interface HostFacts {
 }
 
 
+/**
+ * What the running kernel's BTF says, once read: it does not change while the
+ * kernel runs, and reading it again was most of the CPU of each periodic
+ * re-check. A failed read is tried again next time.
+ */
+let fromKernelBtf: { layout: FragLayout; gsoNames?: GsoTable } | undefined;
+
 export async function inspectHost(bpftracePath: string, opts: { mountTracefs: boolean; fraglistFix?: FraglistFixOverride }): Promise<HostFacts> {
   const kernelRelease = release();
   const btf = existsSync(BTF_PATH);
@@ -76,11 +85,9 @@ export async function inspectHost(bpftracePath: string, opts: { mountTracefs: bo
 
   if (btf) {
     try {
-      withBtfFile(BTF_PATH, (parsed) => {
-        facts.layout = fragLayout(parsed);
-        const names = gsoTableFromBtf(parsed);
-        if (names) { facts.gsoNames = names; facts.gsoNamesSource = 'btf'; }
-      });
+      fromKernelBtf ??= withBtfFile(BTF_PATH, (parsed) => ({ layout: fragLayout(parsed), gsoNames: gsoTableFromBtf(parsed) }));
+      facts.layout = fromKernelBtf.layout;
+      if (fromKernelBtf.gsoNames) { facts.gsoNames = fromKernelBtf.gsoNames; facts.gsoNamesSource = 'btf'; }
     } catch (err) {
       facts.layoutError = (err as Error).message;
     }
@@ -122,9 +129,8 @@ export async function inspectHost(bpftracePath: string, opts: { mountTracefs: bo
 }
 
 function watchedFunctions(tracefs: string | undefined): FunctionStatus[] {
-  const wanted = new Set(WATCHED_FUNCTIONS);
-  const kallsyms = symbolsAmong('/proc/kallsyms', wanted, (l) => l.split(' ')[2]);
-  const traceable = tracefs ? symbolsAmong(`${tracefs}/available_filter_functions`, wanted, (l) => l.split(' ')[0]) : undefined;
+  const kallsyms = symbolsAmong('/proc/kallsyms');
+  const traceable = tracefs ? symbolsAmong(`${tracefs}/available_filter_functions`) : undefined;
   return WATCHED_FUNCTIONS.map((name) => ({
     name,
     inKallsyms: kallsyms?.has(name) ?? false,
@@ -137,11 +143,11 @@ function readOptional(path: string): string | undefined {
 }
 
 /**
- * Which of `wanted` the symbol file lists. Read in blocks, keeping only
- * matches: kallsyms is 5 MB and 200,000 lines, and the whole of it held as a
- * string and a set was most of the agent's peak memory at start.
+ * Which watched functions a symbol file lists. Read in blocks of whole lines,
+ * keeping only matches: kallsyms is 5 MB and 200,000 lines, and the whole of
+ * it held as a string and a set was most of the agent's peak memory at start.
  */
-function symbolsAmong(path: string, wanted: ReadonlySet<string>, pick: (line: string) => string | undefined): Set<string> | undefined {
+function symbolsAmong(path: string): Set<string> | undefined {
   let fd: number;
   try { fd = openSync(path, 'r'); } catch { return undefined; }
   try {
@@ -149,15 +155,12 @@ function symbolsAmong(path: string, wanted: ReadonlySet<string>, pick: (line: st
     const block = Buffer.alloc(1 << 16);
     let rest = '';
     for (let n; (n = readSync(fd, block, 0, block.length, null)) > 0;) {
-      const lines = (rest + block.toString('latin1', 0, n)).split('\n');
-      rest = lines.pop()!;
-      for (const line of lines) {
-        const s = pick(line)?.replace(/\s.*$/, '');
-        if (s && wanted.has(s)) found.add(s);
-      }
+      const text = rest + block.toString('latin1', 0, n);
+      const whole = text.lastIndexOf('\n') + 1;
+      for (const name of findWatched(text.slice(0, whole))) found.add(name);
+      rest = text.slice(whole);
     }
-    const s = pick(rest)?.replace(/\s.*$/, '');
-    if (s && wanted.has(s)) found.add(s);
+    for (const name of findWatched(rest)) found.add(name);
     return found;
   } catch {
     return undefined;
