@@ -11,7 +11,7 @@
 //      agent's CPU, the scrapes' latency (pooled over the three).
 //   3. RSS of node and bpftrace at start, peak and steady, beside node's
 //      floor: the agent's chosen stack with none of its code (stack-floor.ts);
-//      idle CPU.
+//      idle CPU, and the periodic host re-check's.
 // Root only; refuses (one line) where a prerequisite is missing; makes and
 // removes its own namespaces and stops only the processes it started.
 import { execa, type ResultPromise } from 'execa';
@@ -169,7 +169,7 @@ async function stormFigures(label: string, cli: string, tap: { ns: string; dev: 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const RATE = 10;
-  // one scrape's CPU, without a storm's noise: node's CPU over 1,000 back-to-back scrapes
+  // scrapes back to back: node's CPU per scrape without a storm's noise, and what the floor is given
   const SCRAPES = 1000;
   const floor = withFloor ? await stackFloorRss(SCRAPES) : undefined;
   const agent = execa(process.execPath, [...AGENT_NODE_OPTIONS, cli, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', '--mode=tracepoint', `--sample.rate=${RATE}`],

@@ -23,7 +23,7 @@ const lines = new Counter({ name: 'stack_floor_lines_total', help: 'lines read f
 const child = execa('cat', { stdin: 'pipe', stdout: 'pipe', buffer: false, reject: false });
 createInterface({ input: child.stdout! }).on('line', () => lines.inc());
 const feed = setInterval(() => child.stdin!.write('@shape0__netif_receive_skb: 0\n'.repeat(25)), 1000);
-cron.schedule('*/5 * * * *', () => log.info({ lines: 'summary' }, 'summary'));
+cron.schedule('*/5 * * * *', () => log.info('summary'));
 
 const app = express();
 app.get('/readyz', (_req, res) => { res.send('ready\n'); });
