@@ -17,6 +17,9 @@ ${flagHelp(WATCH_FLAGS).replace(/ \[env [A-Z_]+\]/g, '')}
 doctor flags:
   --json
 ${flagHelp(DOCTOR_FLAGS)}
+
+Documentation (in the source tree): every flag and the lifecycle, docs/configuration.md;
+watch and doctor, docs/watch.md; metrics, docs/metrics.md; what pages, docs/alerting.md.
 `;
 
 async function main(argv: string[]): Promise<number> {

@@ -70,5 +70,6 @@ function render(h: HostFacts, v: Verdict): string {
     out.push('serve cannot run:');
     for (const p of v.problems) out.push(`  - ${p.what}\n    fix: ${p.fix}`);
   }
+  out.push('', 'The modes and what each hook sees: docs/probes.md; installing on a host or a cluster: docs/deploy.md.');
   return out.join('\n') + '\n';
 }

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { bpftraceArgs, type KernelFilters } from '../bpftrace/args.js';
 import { kernelFunctionProgram } from './program.js';
 
-const GOLDEN = fileURLToPath(new URL('../../../src/probes/golden/', import.meta.url));
+const GOLDEN = fileURLToPath(new URL('../../../test/golden/', import.meta.url));
 
 function golden(name: string, text: string): void {
   if (process.env.FRAGLIST_UPDATE_GOLDEN) writeFileSync(GOLDEN + name, text);
