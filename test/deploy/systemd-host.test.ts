@@ -55,7 +55,13 @@ describe('systemd on a real Debian host (bookworm under qemu)', () => {
   const metrics = async (): Promise<Metrics> => fetchMetrics(base);
   const ready = () => until('the agent in the guest to be ready', async () =>
     ((await fetch(`${base}/readyz`).then((r) => r.status, () => 0)) === 200 ? true : undefined), 300_000);
-  const mainPid = async () => Number((await guest.sh('systemctl show -p MainPID --value fraglist-exporter')).out);
+  /** one pid, or the assertion says what came instead (several pids, none, an error) */
+  const onePid = (out: string, what: string): number => {
+    assert.match(out.trim(), /^[1-9][0-9]*$/, `${what}: one pid, not ${JSON.stringify(out)}`);
+    return Number(out);
+  };
+  const mainPid = async () => onePid((await guest.sh('systemctl show -p MainPID --value fraglist-exporter')).out, 'the service\'s MainPID');
+  const bpftracePid = async () => onePid((await guest.sh(`pgrep -P ${await mainPid()} -x bpftrace`)).out, 'bpftrace under the service');
 
   test('install.sh, then systemctl runs the agent in a kernel-function mode; /metrics answers through the forwarded port', async () => {
     assert.deepEqual(await tracingPrograms(), [], 'no tracing program before the install');
@@ -94,13 +100,14 @@ describe('systemd on a real Debian host (bookworm under qemu)', () => {
     assert.notEqual(usr.code, 0);
     assert.match(usr.out, /Read-only file system/, 'ProtectSystem=strict');
     // PrivateDevices=yes: a /dev of its own, without the disks
+    // each answer printed from inside, so that an nsenter that fails cannot pass for a missing device
     assert.equal((await guest.sh('test -b /dev/vda')).code, 0);
-    assert.notEqual((await guest.sh(`nsenter -t ${pid} -m test -e /dev/vda`)).code, 0, 'PrivateDevices=yes');
+    const devices = await guest.sh(`nsenter -t ${pid} -m sh -c 'test -e /dev/vda; echo vda=$?; test -c /dev/null; echo null=$?' 2>&1`);
+    assert.equal(devices.out, 'vda=1\nnull=0', 'PrivateDevices=yes: no disk, but a /dev');
     // ProtectHome=yes: /root is an empty, inaccessible directory in there (root's own shell still lists it)
     assert.match((await guest.sh('ls -A /root')).out, /\bb\b/);
     assert.equal((await guest.sh(`nsenter -t ${pid} -m ls -A /root 2>&1`)).out, '', 'ProtectHome=yes');
-    const bpftrace = await guest.sh(`pgrep -P ${pid} -x bpftrace`);
-    assert.equal(bpftrace.code, 0, 'bpftrace runs under the service');
+    await bpftracePid(); // bpftrace runs under the service, once
   });
 
   test('real INCONSISTENT skbs (TAP frames forwarded out a TSO-off veth) are counted at skb_segment, and page through a real Prometheus and Alertmanager', async () => {
@@ -157,17 +164,23 @@ describe('systemd on a real Debian host (bookworm under qemu)', () => {
   test('systemctl restart and stop leave no bpftrace and no BPF program behind', async () => {
     const running = await tracingPrograms();
     assert.ok(running.length > 0, 'bpftool sees the agent\'s programs while it runs');
-    const oldBpftrace = Number((await guest.sh(`pgrep -P ${await mainPid()} -x bpftrace`)).out);
+    const oldBpftrace = await bpftracePid();
     assert.equal((await guest.sh('systemctl restart fraglist-exporter')).code, 0);
     await ready();
-    assert.notEqual((await guest.sh(`kill -0 ${oldBpftrace} 2>/dev/null`)).code, 0, 'the old bpftrace is gone after restart');
+    assert.equal((await guest.sh(`kill -0 ${oldBpftrace} 2>/dev/null; echo $?`)).out, '1', 'the old bpftrace is gone after restart');
+    assert.notEqual(await bpftracePid(), oldBpftrace, 'one new bpftrace runs');
     const after = await tracingPrograms();
     const list = (ps: Array<{ id: number; type: string; name?: string }>) => ps.map((p) => `${p.id}:${p.type}:${p.name ?? ''}`).join(' ');
     assert.equal(after.length, running.length, `one set of programs after the restart, not two: before ${list(running)}; after ${list(after)}; ${JSON.stringify([...(await metrics()).samples].filter(([k]) => /build_info|tracer_up|restarts/.test(k)))}`);
     assert.ok(after.every((p) => !running.some((q) => q.id === p.id)), 'the old programs were unloaded');
-    const t = Date.now();
-    assert.equal((await guest.sh('systemctl stop fraglist-exporter')).code, 0);
-    const stopMs = Date.now() - t;
+    // timed in the guest; the agent stops bpftrace in at most 3 s (SIGINT, SIGTERM, SIGKILL 1.5 s apart): a stop
+    // that waits for the unit's TimeoutStopSec and systemd's SIGKILL fails here, and says so in Result
+    const stop = await guest.sh('s=$(date +%s%N); systemctl stop fraglist-exporter; echo "$? $(( ($(date +%s%N) - s) / 1000000 ))"');
+    const [stopCode, stopMs] = stop.out.trim().split(' ').map(Number);
+    assert.equal(stopCode, 0, stop.out);
+    assert.equal((await guest.sh('systemctl show -p Result --value fraglist-exporter')).out, 'success', 'stopped by itself, not by a timeout');
+    const timeoutMs = parseFloat(SERVICE.TimeoutStopSec[0]) * 1000;
+    assert.ok(stopMs < timeoutMs * 2 / 3, `stop took ${stopMs} ms; the unit allows ${timeoutMs} ms`);
     assert.notEqual((await guest.sh('pgrep -x bpftrace')).code, 0, 'no bpftrace');
     assert.deepEqual(await tracingPrograms(), [], 'no BPF program');
     process.stdout.write(`# guest: ${running.length} tracing programs while running; restart replaced them; stop took ${stopMs} ms and left none\n`);
