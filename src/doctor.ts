@@ -2,12 +2,13 @@
 // for machines; exit 0 when serve can run, 1 when it cannot.
 import type { DoctorConfig } from './config.js';
 import { crashesOnFraglistWithoutList } from './kernel/fraglist-fix.js';
-import { inspectHost, type HostFacts } from './kernel/host.js';
-import { assess, type Verdict } from './preflight.js';
+import type { HostFacts } from './kernel/host.js';
+import type { Verdict } from './preflight.js';
+import { prepareHost } from './tracer.js';
 
 export async function doctor(config: DoctorConfig): Promise<number> {
-  const facts = await inspectHost(config.bpftracePath, { mountTracefs: true, fraglistFix: config.fraglistFix });
-  const verdict = assess(facts, config.mode);
+  const { facts: kernelFacts, verdict, fraglistFix } = await prepareHost(config);
+  const facts = { ...kernelFacts, fraglistFix }; // as serve will run: --kernel.fraglist-fix applied
   if (config.json) {
     process.stdout.write(JSON.stringify({
       ...facts, gsoNames: Object.fromEntries(facts.gsoNames),

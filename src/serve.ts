@@ -4,7 +4,6 @@ import { pino, type Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
 import { UsageError, type ServeConfig } from './config.js';
 import { staleAfterMs, Watchdog } from './bpftrace/watchdog.js';
-import { crashesOnFraglistWithoutList } from './kernel/fraglist-fix.js';
 import { inspectHost } from './kernel/host.js';
 import { lookupInterface, NO_INTERFACE, resolveInterface, type InterfaceId } from './kernel/interface.js';
 import { eventLogLine } from './outputs/event-log.js';
@@ -15,8 +14,9 @@ import { WebConfigError } from './outputs/web-config.js';
 import { createWebServer, WebConfigFile } from './outputs/web-server.js';
 import { assess } from './preflight.js';
 import { schedule } from './scheduled.js';
+import type { Judge } from './state/danger.js';
 import type { Applied, TracerState } from './state/tracer-state.js';
-import { startTracer } from './tracer.js';
+import { prepareHost, startTracer } from './tracer.js';
 import { VERSION } from './version.js';
 
 export async function serve(config: ServeConfig): Promise<number> {
@@ -32,15 +32,14 @@ export async function serve(config: ServeConfig): Promise<number> {
   let interfaceId = interfaceName ? resolveInterface(interfaceName, 'filter.interface') : undefined;
   // per kind of line: bpftrace's stderr (a few distinct lines at start), unusable output, sampled events
   const stderrLimit = new LogLimiter(10, 60_000);
-  let listSegmentationCrashes = false; // known once the host is inspected, before the first record
   const logLimit = new LogLimiter(1, 10_000);
   const eventLogLimit = new LogLimiter(10, 60_000);
-  const tracer = await startTracer({
-    bpftracePath: config.bpftracePath, mode: config.mode, printIntervalSeconds: config.printInterval,
+  const host = await prepareHost(config);
+  const tracer = await startTracer(host, {
+    bpftracePath: config.bpftracePath, printIntervalSeconds: config.printInterval,
     sampleRatePerSecond: config.sampleRate, filters: { ...addressFilters, interfaceId }, eventsCapacity: config.eventsBuffer, restart: true,
-    fraglistFix: config.fraglistFix,
   }, {
-    applied: (a) => logApplied(log, a, a.kind === 'event' ? eventLogLimit : logLimit, listSegmentationCrashes),
+    applied: (a) => logApplied(log, a, a.kind === 'event' ? eventLogLimit : logLimit, host.danger),
     stderr: (line) => { const held = stderrLimit.take('stderr'); if (held !== undefined) log.warn({ stderr: line.slice(0, 500), held_back: held }, 'bpftrace'); },
     exited(info, tail, state) {
       state.status.detached();
@@ -53,8 +52,8 @@ export async function serve(config: ServeConfig): Promise<number> {
     process.stderr.write(`fraglist-exporter: ${tracer.error}\n`);
     return 1;
   }
-  const { facts, verdict, plan, state, supervisor, retarget } = tracer;
-  listSegmentationCrashes = crashesOnFraglistWithoutList(facts.fraglistFix.state);
+  const { facts, verdict } = host;
+  const { plan, state, supervisor, retarget } = tracer;
   const watchdog = new Watchdog(state.status, staleAfterMs(config.printInterval), (silentMs) => {
     state.counters.add('tracer_stalls');
     log.error({ silent_ms: silentMs, pid: supervisor.pid }, 'bpftrace stopped reporting; killing it to restart');
@@ -64,9 +63,12 @@ export async function serve(config: ServeConfig): Promise<number> {
   const status = { healthy: () => watchdog.healthy(), interfacePresent: () => (interfaceName ? interfaceId !== NO_INTERFACE : undefined) };
   const registries = createRegistries(state, status, {
     version: VERSION, bpftraceVersion: facts.bpftrace.version ?? 'unknown', kernel: facts.kernelRelease, gsoNamesSource: facts.gsoNamesSource,
-    fraglistFix: facts.fraglistFix,
+    fraglistFix: host.fraglistFix,
   });
-  const app = createApp(state, status, registries, config.telemetryPath, log);
+  const app = createApp(state, status, registries, config.telemetryPath, log, {
+    danger: host.danger,
+    build: { version: VERSION, bpftraceVersion: facts.bpftrace.version ?? 'unknown', kernel: facts.kernelRelease, nodeVersion: process.version },
+  });
   const server = createWebServer(app, webConfig, log);
   if (config.listen.host) server.listen(config.listen.port, config.listen.host); else server.listen(config.listen.port);
   try {
@@ -80,7 +82,7 @@ export async function serve(config: ServeConfig): Promise<number> {
   const addr = server.address() as AddressInfo;
   log.info({
     mode: plan.mode.name, hooks: plan.hooks, unattached: plan.unattached, blind_spots: plan.mode.blindSpots,
-    listen: `${addr.address}:${addr.port}`, tls: Boolean(webConfig?.config.tls), basic_auth: Boolean(webConfig?.config.users.size), filters: config.filters, frag_layout: facts.layout, gso_names: facts.gsoNamesSource, fraglist_fix: facts.fraglistFix,
+    listen: `${addr.address}:${addr.port}`, tls: Boolean(webConfig?.config.tls), basic_auth: Boolean(webConfig?.config.users.size), filters: config.filters, frag_layout: facts.layout, gso_names: facts.gsoNamesSource, fraglist_fix: host.fraglistFix,
     modes: verdict.modes, pid: supervisor.pid,
   }, 'serving');
   for (const u of plan.unattached) log.warn(u, `hook ${u.hook} not attached`);
@@ -93,7 +95,7 @@ export async function serve(config: ServeConfig): Promise<number> {
       if (interfaceName) await followInterface();
       // compared with the last assessment on paper, not with the running mode: after an attach-time
       // fallback those differ for good, and only a change is news
-      const again = assess(await inspectHost(config.bpftracePath, { mountTracefs: false, fraglistFix: config.fraglistFix }), config.mode);
+      const again = assess(await inspectHost(config.bpftracePath, { mountTracefs: false }), config.mode);
       const key = capabilityKey(again);
       if (key !== lastCapabilities) log.warn({ problems: again.problems, would_pick: again.plans[0]?.mode.name, running: plan.mode.name }, 'host capabilities changed');
       lastCapabilities = key;
@@ -132,10 +134,10 @@ export async function serve(config: ServeConfig): Promise<number> {
 }
 
 /** Logs what a record did; sampled events and problems through a limiter (counters stay exact). */
-function logApplied(log: Logger, a: Applied, limit: LogLimiter, listSegmentationCrashes: boolean): void {
+function logApplied(log: Logger, a: Applied, limit: LogLimiter, danger: Judge): void {
   switch (a.kind) {
     case 'event': {
-      const line = eventLogLine(a.event, listSegmentationCrashes);
+      const line = eventLogLine(a.event, danger);
       if (line.level === 'debug') {
         if (log.isLevelEnabled('debug')) log.debug(a.event, line.msg);
       } else {

@@ -6,24 +6,22 @@ import { bpftraceArgs, type KernelFilters } from './bpftrace/args.js';
 import { parseRecord } from './bpftrace/records.js';
 import { Supervisor } from './bpftrace/supervisor.js';
 import { ATTACH_TIMEOUT_MS } from './bpftrace/watchdog.js';
-import type { FraglistFixOverride } from './kernel/fraglist-fix.js';
+import { withOverride, type FraglistFix, type FraglistFixOverride } from './kernel/fraglist-fix.js';
 import { gsoMask } from './kernel/gso.js';
 import { inspectHost, type HostFacts } from './kernel/host.js';
 import type { ModeName, ModePlan } from './modes.js';
 import { assess, type Verdict } from './preflight.js';
+import { judgeFor, type Judge } from './state/danger.js';
 import { TracerState, type Applied } from './state/tracer-state.js';
 
 export interface TracerRequest {
   bpftracePath: string;
-  mode: ModeName | 'auto';
   printIntervalSeconds: number;
   sampleRatePerSecond: number;
   filters: KernelFilters;
   eventsCapacity: number;
   /** serve restarts bpftrace when it exits; watch ends */
   restart: boolean;
-  /** --kernel.fraglist-fix */
-  fraglistFix: FraglistFixOverride;
 }
 
 export interface TracerHandlers {
@@ -35,8 +33,20 @@ export interface TracerHandlers {
   refused(mode: ModeName, next: ModeName | undefined, stderrTail: string[]): void;
 }
 
+/**
+ * The host as the tracer and its outputs see it: its facts, the modes it offers, and the configuration applied
+ * to them once (--kernel.fraglist-fix over what the version text says, and so what is dangerous here).
+ */
+export interface PreparedHost { facts: HostFacts; verdict: Verdict; fraglistFix: FraglistFix; danger: Judge }
+
+export async function prepareHost(config: { bpftracePath: string; mode: ModeName | 'auto'; fraglistFix: FraglistFixOverride }): Promise<PreparedHost> {
+  const facts = await inspectHost(config.bpftracePath, { mountTracefs: true });
+  const fraglistFix = withOverride(facts.fraglistFix, config.fraglistFix);
+  return { facts, verdict: assess(facts, config.mode), fraglistFix, danger: judgeFor(fraglistFix.state) };
+}
+
 export interface Tracer {
-  facts: HostFacts; verdict: Verdict; plan: ModePlan; state: TracerState; supervisor: Supervisor; args: string[];
+  plan: ModePlan; state: TracerState; supervisor: Supervisor; args: string[];
   /** restarts bpftrace with other filters (an interface that came back with a new ifindex); counters carry over */
   retarget(filters: KernelFilters): Promise<void>;
 }
@@ -44,9 +54,7 @@ export interface Tracer {
 const HARMLESS_STDERR = [/couldn't set RLIMIT_MEMLOCK/, /Addrspace is not set/, /^\s*$/];
 const isHarmlessStderr = (line: string) => HARMLESS_STDERR.some((r) => r.test(line));
 
-export async function startTracer(req: TracerRequest, handlers: TracerHandlers): Promise<Tracer | { error: string }> {
-  const facts = await inspectHost(req.bpftracePath, { mountTracefs: true, fraglistFix: req.fraglistFix });
-  const verdict = assess(facts, req.mode);
+export async function startTracer({ facts, verdict }: PreparedHost, req: TracerRequest, handlers: TracerHandlers): Promise<Tracer | { error: string }> {
   if (!verdict.plans.length || !facts.layout) {
     const problems = verdict.problems.map((p) => `${p.what} (fix: ${p.fix})`).join('; ');
     return { error: `cannot start: ${problems}. Run \`fraglist-exporter doctor\` for every check.` };
@@ -90,7 +98,7 @@ export async function startTracer(req: TracerRequest, handlers: TracerHandlers):
     const attachDeadline = setTimeout(() => { if (!attached) supervisor.kill(); }, ATTACH_TIMEOUT_MS);
     const ok = await settled;
     clearTimeout(attachDeadline);
-    if (ok) return { facts, verdict, plan, state, supervisor, args, retarget: async (filters) => {
+    if (ok) return { plan, state, supervisor, args, retarget: async (filters) => {
       // not counting until the new run attaches: /readyz and tracer_up say so from the first moment
       state.status.detached();
       await supervisor.restartWith(argsFor(filters));

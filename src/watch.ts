@@ -2,11 +2,10 @@
 // the same probes, parser and state as serve. Rows on stdout (line by line,
 // colour only on a TTY), notices on stderr, exact statistics at the end.
 import type { WatchConfig } from './config.js';
-import { crashesOnFraglistWithoutList } from './kernel/fraglist-fix.js';
 import { resolveInterface } from './kernel/interface.js';
 import type { ModePlan } from './modes.js';
 import type { TracerState } from './state/tracer-state.js';
-import { startTracer } from './tracer.js';
+import { prepareHost, startTracer } from './tracer.js';
 import { eventLines, header, statistics, type RowStyle } from './watch/rows.js';
 
 export async function watch(config: WatchConfig): Promise<number> {
@@ -17,10 +16,10 @@ export async function watch(config: WatchConfig): Promise<number> {
   let style: RowStyle | undefined;
   let onExit: (code: number, why?: string) => void = () => undefined;
 
-  const tracer = await startTracer({
-    bpftracePath: config.bpftracePath, mode: config.mode, printIntervalSeconds: 1, sampleRatePerSecond: config.rate,
+  const host = await prepareHost(config);
+  const tracer = await startTracer(host, {
+    bpftracePath: config.bpftracePath, printIntervalSeconds: 1, sampleRatePerSecond: config.rate,
     filters: { gsoOnly: config.gsoOnly, srcIp: config.srcIp, dstIp: config.dstIp, interfaceId }, eventsCapacity: 1, restart: false,
-    fraglistFix: config.fraglistFix,
   }, {
     applied(a) {
       if (!style) return; // a refused mode's output
@@ -43,10 +42,9 @@ export async function watch(config: WatchConfig): Promise<number> {
     process.stderr.write(`fraglist-exporter watch: ${tracer.error}\n`);
     return 1;
   }
-  const { facts, plan, state, supervisor } = tracer;
+  const { plan, state, supervisor } = tracer;
   style = {
-    verbose: config.verbose, stackTrace: config.stackTrace,
-    listSegmentationCrashes: crashesOnFraglistWithoutList(facts.fraglistFix.state),
+    verbose: config.verbose, stackTrace: config.stackTrace, danger: host.danger,
     color: process.stdout.isTTY === true && !process.env.NO_COLOR,
     functionWidth: Math.max(20, ...plan.hooks.map((h) => h.length)),
   };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { crashesOnFraglistWithoutList, fraglistFix, upstreamVersion } from './fraglist-fix.js';
+import { crashesOnFraglistWithoutList, fraglistFix, upstreamVersion, withOverride } from './fraglist-fix.js';
 
 // /proc/version of the Debian kernels the real-kernel stage boots
 const BULLSEYE = { release: '5.10.0-32-cloud-amd64', procVersion: 'Linux version 5.10.0-32-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-10 (Debian 10.2.1-6) 10.2.1 20210110, GNU ld (GNU Binutils for Debian) 2.35.2) #1 SMP Debian 5.10.223-1 (2024-08-10)' };
@@ -42,8 +42,9 @@ test('branch boundaries: the first fixed stable release, mainline, before fragli
 });
 
 test('the operator\'s word overrides the version', () => {
-  assert.deepEqual(fraglistFix(BULLSEYE, 'fixed'), { state: 'fixed', upstream: '5.10.223', why: '--kernel.fraglist-fix=fixed' });
-  assert.equal(fraglistFix({ release: '4.18.0-553.el8_10.x86_64' }, 'lacking').state, 'lacking');
+  assert.deepEqual(withOverride(fraglistFix(BULLSEYE), 'fixed'), { state: 'fixed', upstream: '5.10.223', why: '--kernel.fraglist-fix=fixed' });
+  assert.equal(withOverride(fraglistFix({ release: '4.18.0-553.el8_10.x86_64' }), 'lacking').state, 'lacking');
+  assert.deepEqual(withOverride(fraglistFix(BULLSEYE), 'auto'), fraglistFix(BULLSEYE));
 });
 
 test('only a kernel known to have the fix (or to have no fraglist GSO) is safe from it', () => {

@@ -52,9 +52,9 @@ export function upstreamVersion(k: KernelVersionText): string | undefined {
   return `${own[1]}.${sublevel}`;
 }
 
-export function fraglistFix(k: KernelVersionText, override: FraglistFixOverride = 'auto'): FraglistFix {
+/** What the kernel's version text says of the fix. */
+export function fraglistFix(k: KernelVersionText): FraglistFix {
   const upstream = upstreamVersion(k);
-  if (override !== 'auto') return { state: override, upstream, why: `--kernel.fraglist-fix=${override}` };
   if (!upstream) return { state: 'unknown', why: `the upstream release of ${k.release} is not in its version text` };
   const [major, minor, sublevel] = upstream.split('.').map(Number);
   const branch = `${major}.${minor}`;
@@ -65,6 +65,11 @@ export function fraglistFix(k: KernelVersionText, override: FraglistFixOverride 
   if (branch in FIXED_FROM) return { state: 'lacking', upstream, why: `${upstream}: ${branch}.y has the fix only from ${branch}.${FIXED_FROM[branch]}` };
   if (branch in LACKING_THROUGH && sublevel <= LACKING_THROUGH[branch]) return { state: 'lacking', upstream, why: `${upstream}: ${branch}.y lacks the fix through ${branch}.${LACKING_THROUGH[branch]}` };
   return { state: 'unknown', upstream, why: `${upstream}: not known whether ${branch}.y has the fix at this release` };
+}
+
+/** The operator's word over the version's: --kernel.fraglist-fix, applied with the rest of the configuration. */
+export function withOverride(judged: FraglistFix, override: FraglistFixOverride): FraglistFix {
+  return override === 'auto' ? judged : { state: override, upstream: judged.upstream, why: `--kernel.fraglist-fix=${override}` };
 }
 
 /** The states in which an skb with SKB_GSO_FRAGLIST and no list crashes the kernel when it is segmented (the pager selects by them). */

@@ -7,7 +7,7 @@ import { infoFlags } from '../bpftrace/info.js';
 import { Btf } from './btf.js';
 import { capEffOf, missingBpfCapabilities } from './capabilities.js';
 import { fragLayout, type FragLayout } from './layout.js';
-import { fraglistFix, type FraglistFix, type FraglistFixOverride } from './fraglist-fix.js';
+import { fraglistFix, type FraglistFix } from './fraglist-fix.js';
 import { gsoTableForRelease, gsoTableFromBtf, type GsoTable } from './gso.js';
 import { symbolFinder } from './symbols.js';
 import { FUNCTION_HOOKS } from '../probes/program.js';
@@ -50,7 +50,7 @@ export interface HostFacts {
   layoutError?: string;
   gsoNames: GsoTable;
   gsoNamesSource: 'btf' | 'table';
-  /** whether list segmentation survives SKB_GSO_FRAGLIST without a list here (the 2024 fix) */
+  /** whether list segmentation survives SKB_GSO_FRAGLIST without a list here (the 2024 fix), as the version text says */
   fraglistFix: FraglistFix;
 }
 
@@ -62,7 +62,7 @@ export interface HostFacts {
  */
 let fromKernelBtf: { layout: FragLayout; gsoNames?: GsoTable } | undefined;
 
-export async function inspectHost(bpftracePath: string, opts: { mountTracefs: boolean; fraglistFix?: FraglistFixOverride }): Promise<HostFacts> {
+export async function inspectHost(bpftracePath: string, opts: { mountTracefs: boolean }): Promise<HostFacts> {
   const kernelRelease = release();
   const btf = existsSync(BTF_PATH);
   const facts: HostFacts = {
@@ -79,8 +79,7 @@ export async function inspectHost(bpftracePath: string, opts: { mountTracefs: bo
     setprivPdeathsig: false,
     gsoNames: gsoTableForRelease(kernelRelease),
     gsoNamesSource: 'table',
-    fraglistFix: fraglistFix({ release: kernelRelease, procVersion: readOptional('/proc/version'), versionSignature: readOptional('/proc/version_signature') },
-      opts.fraglistFix),
+    fraglistFix: fraglistFix({ release: kernelRelease, procVersion: readOptional('/proc/version'), versionSignature: readOptional('/proc/version_signature') }),
   };
 
   if (btf) {

@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import { parseRecord } from '../bpftrace/records.js';
 import { GSO_TABLE_4_14 } from '../kernel/gso.js';
 import { MODES } from '../modes.js';
+import { judgeFor } from '../state/danger.js';
 import { TracerState } from '../state/tracer-state.js';
 import { createApp, pathMatcher } from './http.js';
 import { createRegistries } from './metrics.js';
@@ -22,7 +23,7 @@ let base: string;
 const servers: Server[] = [];
 
 function serve(registries: { text: Registry; openMetrics: Registry }): Promise<string> {
-  const s = createServer(createApp(state, health, registries, '/metrics', log)).listen(0, '127.0.0.1');
+  const s = createServer(createApp(state, health, registries, '/metrics', log, { danger: judgeFor('fixed'), build: { version: 't', bpftraceVersion: 'v0.17.0', kernel: 'k', nodeVersion: process.version } })).listen(0, '127.0.0.1');
   servers.push(s);
   return new Promise((r) => s.once('listening', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
 }

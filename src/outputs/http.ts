@@ -5,14 +5,16 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { KIND } from '../probes/program.js';
-import { perHook } from '../state/hook-culprit.js';
+import type { Judge } from '../state/danger.js';
 import type { TracerState } from '../state/tracer-state.js';
+import { landingPage, type Build } from './landing-page.js';
 import type { Health } from './metrics.js';
 
 const EVENT_KINDS = Object.keys(KIND);
 
 export function createApp(
   state: TracerState, health: Health, registries: { text: Registry; openMetrics: Registry }, telemetryPath: string, log: Logger,
+  host: { build: Build; danger: Judge },
 ): RequestListener {
   const app = express();
   app.disable('x-powered-by');
@@ -31,7 +33,11 @@ export function createApp(
     const events = state.events.list().filter((e) => !kind || e.kind === kind);
     res.json({ capacity: state.events.capacity, count: events.length, events });
   });
-  app.get('/', (_req, res) => { res.type('html').send(landingPage(state, health, telemetryPath)); });
+  app.get('/', (_req, res) => {
+    res.type('html').send(landingPage({
+      mode: state.mode, hooks: state.hooks, counters: state.counters, up: health.healthy(), telemetryPath, build: host.build, danger: host.danger,
+    }));
+  });
   app.use((_req: Request, res: Response) => { res.status(404).type('text/plain').send('not found\n'); });
   // last: an error is logged as JSON; the client gets no stack trace, whatever NODE_ENV says
   app.use((err: Error & { status?: number }, req: Request, res: Response, _next: NextFunction) => {
@@ -71,18 +77,4 @@ function serveMetrics(req: IncomingMessage, res: ServerResponse, registries: { t
     res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
     res.end('internal error\n');
   });
-}
-
-const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
-
-function landingPage(state: TracerState, health: Health, telemetryPath: string): string {
-  const c = state.counters;
-  const inconsistent = new Map(perHook(c, 'inconsistent')), overrun = new Map(perHook(c, 'overrun'));
-  const rows = state.hooks.map((h) => `<tr><td>${esc(h)}</td><td>${c.get('inspected', h)}</td><td>${inconsistent.get(h) ?? 0}</td><td>${overrun.get(h) ?? 0}</td></tr>`).join('');
-  return `<!doctype html><html><head><meta charset="utf-8"><title>fraglist-exporter</title></head><body>
-<h1>fraglist-exporter</h1>
-<p>Mode <b>${esc(state.mode.name)}</b>, tracer ${health.healthy() ? 'up' : '<b>down</b>'}. This mode ${esc(state.mode.blindSpots)}.</p>
-<table border="1" cellpadding="4"><tr><th>hook</th><th>inspected</th><th>INCONSISTENT</th><th>OVERRUN</th></tr>${rows}</table>
-<p><a href="${esc(telemetryPath)}">Metrics</a> · <a href="/events">Sampled events</a> · <a href="/healthz">healthz</a> · <a href="/readyz">readyz</a></p>
-</body></html>`;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { danger, hookIn, hookNotIn } from './danger.js';
+import { danger, hookIn, hookNotIn, judgeFor } from './danger.js';
 
 const seen = (kind: string, hook: string, inconsistent = false, overrun = false, fraglist_nolist = false) => danger({ kind, hook, inconsistent, overrun, fraglist_nolist }).level;
 
@@ -20,7 +20,7 @@ test('OVERRUN is critical wherever it is seen', () => {
 });
 
 test('ordinary transitions are not dangerous; the reason is given when they are', () => {
-  assert.deepEqual(danger({ kind: 'create', hook: 'skb_gro_receive', inconsistent: false, overrun: false, fraglist_nolist: false }), { level: 'none', why: '' });
+  assert.deepEqual(danger({ kind: 'create', hook: 'skb_gro_receive', inconsistent: false, overrun: false, fraglist_nolist: false }), { level: 'none', alert: 'none', why: '' });
   assert.match(danger({ kind: 'inconsistent', hook: 'napi_gro_receive_entry', inconsistent: true, overrun: false, fraglist_nolist: false }).why, /not at a crash point/);
 });
 
@@ -44,4 +44,16 @@ test('on a kernel not known to have the 2024 fraglist fix, FRAGLIST without a li
 test('hook matchers select exactly the crash points, or everything else', () => {
   assert.equal(hookIn(['skb_segment']), 'hook=~"skb_segment"');
   assert.equal(hookNotIn(['skb_segment_list_entry', 'x']), 'hook!~"skb_segment_list_entry|x"');
+});
+
+test('what the shipped rules raise: a page at the crash points and for OVERRUN, no alert for INCONSISTENT elsewhere (legal there)', () => {
+  const alert = (kind: string, hook: string, o: { inconsistent?: boolean; overrun?: boolean; fraglist_nolist?: boolean } = {}, fix = 'fixed' as const) =>
+    judgeFor(fix)({ kind, hook, inconsistent: false, overrun: false, fraglist_nolist: false, ...o }).alert;
+  assert.equal(alert('inconsistent', 'skb_segment', { inconsistent: true }), 'page');
+  assert.equal(alert('inconsistent', 'napi_gro_receive_entry', { inconsistent: true }), 'none');
+  assert.equal(alert('overrun', 'netif_receive_skb_entry', { overrun: true }), 'page');
+  assert.equal(alert('clear', 'bpf_skb_pull_data', { fraglist_nolist: true }), 'warning');
+  assert.equal(judgeFor('lacking')({ kind: 'clear', hook: 'bpf_skb_pull_data', inconsistent: false, overrun: false, fraglist_nolist: true }).alert, 'page',
+    'a kernel without the fix: the judge bound to it pages wherever FRAGLIST without a list is seen');
+  assert.equal(judgeFor('unknown')({ kind: 'clear', hook: 'bpf_skb_pull_data', inconsistent: false, overrun: false, fraglist_nolist: true }).level, 'critical');
 });

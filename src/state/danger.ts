@@ -20,9 +20,16 @@ export const LIST_CRASH_POINT_HOOKS: readonly string[] = ['skb_segment_list_entr
 export const hookIn = (hooks: readonly string[]) => `hook=~"${hooks.join('|')}"`;
 export const hookNotIn = (hooks: readonly string[]) => `hook!~"${hooks.join('|')}"`;
 
+import { crashesOnFraglistWithoutList, type FraglistFixState } from '../kernel/fraglist-fix.js';
+
 export type DangerLevel = 'critical' | 'warning' | 'none';
 
-export interface Danger { level: DangerLevel; why: string }
+/**
+ * `level`: how a person should read it (watch's markers, serve's log level). `alert`: what the shipped rules
+ * raise for it (deploy/alerts.ts): a linear GSO skb away from the crash point is worth a [WARNING] marker to
+ * someone watching, and no alert: it is legal there.
+ */
+export interface Danger { level: DangerLevel; alert: 'page' | 'warning' | 'none'; why: string }
 
 export interface Observation {
   kind: string;
@@ -42,19 +49,27 @@ export interface Observation {
 export function danger(o: Observation, listSegmentationCrashes = false): Danger {
   const found: Danger[] = [];
   if (o.kind === 'overrun' || o.overrun) {
-    found.push({ level: 'critical', why: 'data_len claims more than the frags and frag_list hold: skb_segment dereferences NULL on it' });
+    found.push({ level: 'critical', alert: 'page', why: 'data_len claims more than the frags and frag_list hold: skb_segment dereferences NULL on it' });
   }
   if (o.kind === 'fraglist_nolist' || o.fraglist_nolist) {
     found.push(LIST_CRASH_POINT_HOOKS.includes(o.hook)
-      ? { level: 'critical', why: `SKB_GSO_FRAGLIST with a NULL frag_list at ${o.hook}: list segmentation dereferences the missing list (kernels without the 2024 fraglist fixes crash)` }
+      ? { level: 'critical', alert: 'page', why: `SKB_GSO_FRAGLIST with a NULL frag_list at ${o.hook}: list segmentation dereferences the missing list (kernels without the 2024 fraglist fixes crash)` }
       : listSegmentationCrashes
-        ? { level: 'critical', why: `SKB_GSO_FRAGLIST with a NULL frag_list at ${o.hook}: this kernel is not known to have the 2024 fraglist fix, and crashes in skb_segment_list when it segments this skb` }
-        : { level: 'warning', why: `SKB_GSO_FRAGLIST with a NULL frag_list at ${o.hook}: harmless on this kernel (it has the 2024 fraglist fix), a crash on one without it if it reaches list segmentation` });
+        ? { level: 'critical', alert: 'page', why: `SKB_GSO_FRAGLIST with a NULL frag_list at ${o.hook}: this kernel is not known to have the 2024 fraglist fix, and crashes in skb_segment_list when it segments this skb` }
+        : { level: 'warning', alert: 'warning', why: `SKB_GSO_FRAGLIST with a NULL frag_list at ${o.hook}: harmless on this kernel (it has the 2024 fraglist fix), a crash on one without it if it reaches list segmentation` });
   }
   if (o.kind === 'inconsistent' || o.inconsistent) {
     found.push(CRASH_POINT_HOOKS.includes(o.hook)
-      ? { level: 'critical', why: `INCONSISTENT at ${o.hook}, the crash point of the skb_segment reports` }
-      : { level: 'warning', why: `INCONSISTENT at ${o.hook}, not at a crash point: a linear GSO skb is legal here (virtio NICs deliver them, linearizing makes them); it matters only if it reaches skb_segment` });
+      ? { level: 'critical', alert: 'page', why: `INCONSISTENT at ${o.hook}, the crash point of the skb_segment reports` }
+      : { level: 'warning', alert: 'none', why: `INCONSISTENT at ${o.hook}, not at a crash point: a linear GSO skb is legal here (virtio NICs deliver them, linearizing makes them); it matters only if it reaches skb_segment` });
   }
-  return found.find((d) => d.level === 'critical') ?? found[0] ?? { level: 'none', why: '' };
+  return found.find((d) => d.level === 'critical') ?? found[0] ?? { level: 'none', alert: 'none', why: '' };
+}
+
+/** danger() of one host: what its kernel does with FRAGLIST without a list is known once, when the host is inspected. */
+export type Judge = (o: Observation) => Danger;
+
+export function judgeFor(fix: FraglistFixState): Judge {
+  const listSegmentationCrashes = crashesOnFraglistWithoutList(fix);
+  return (o) => danger(o, listSegmentationCrashes);
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { eventLines, header, statistics, clock, printable } from './rows.js';
 import { Counters } from '../state/counters.js';
 import type { DecodedEvent } from '../state/decoded-event.js';
+import { judgeFor } from '../state/danger.js';
 
 const event: DecodedEvent = {
   kind: 'inconsistent', inconsistent: true, overrun: false, fraglist_nolist: false, hook: 'netif_receive_skb_entry', dev: 'tap0',
@@ -12,7 +13,7 @@ const event: DecodedEvent = {
   ifindex: 2, len: 3040, data_len: 0, nr_frags: 0, gso_size: 1348, gso_segs: 0, gso_type: 3, cloned: 0, proto: 6, sport: 40000, dport: 5201, cpu: 1, pid: 3494,
   gso_type_names: 'TCPV4|DODGY', culprit: 'unseen',
 };
-const style = { verbose: false, stackTrace: false, color: false, functionWidth: 24, listSegmentationCrashes: false };
+const style = { verbose: false, stackTrace: false, color: false, functionWidth: 24, danger: judgeFor('fixed') };
 
 test('default row: the guide\'s columns and marker, greppable; [CRITICAL] only at the crash point', () => {
   const [row] = eventLines(event, style);

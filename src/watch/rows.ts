@@ -2,14 +2,14 @@
 // statistics, as pure functions of events and counters.
 import type { DecodedEvent } from '../state/decoded-event.js';
 import type { Counters } from '../state/counters.js';
-import { CRASH_POINT_HOOKS, danger } from '../state/danger.js';
+import { CRASH_POINT_HOOKS, type Judge } from '../state/danger.js';
 import { splitLabel } from '../state/hook-culprit.js';
 import { UNSEEN } from '../modes.js';
 
 export interface RowStyle {
   verbose: boolean; stackTrace: boolean; color: boolean; functionWidth: number;
-  /** the kernel is not known to have the 2024 fraglist fix: FRAGLIST without a list is [CRITICAL] wherever seen (danger.ts) */
-  listSegmentationCrashes: boolean;
+  /** this host's judge: on a kernel not known to have the 2024 fraglist fix, FRAGLIST without a list is [CRITICAL] wherever seen (danger.ts) */
+  danger: Judge;
 }
 
 const RED = '\x1b[31;1m', YELLOW = '\x1b[33m', RESET = '\x1b[0m';
@@ -49,7 +49,7 @@ function fragListChange(e: DecodedEvent): string {
 function markers(e: DecodedEvent, s: RowStyle): string[] {
   const m: string[] = [];
   if (e.kind === 'clear') m.push('[!!]');
-  const level = danger(e, s.listSegmentationCrashes).level;
+  const level = s.danger(e).level;
   if (level === 'critical') m.push('[CRITICAL]');
   else if (level === 'warning' || (e.kind === 'access' && e.gso_size > 0)) m.push('[WARNING]');
   return m;
@@ -91,7 +91,7 @@ export function eventLines(e: DecodedEvent, s: RowStyle): string[] {
       ? `non-IP (ethertype 0x${e.ethertype.toString(16).padStart(4, '0')})`
       : `${hostPort(e.src, e.sport, e.l3)} -> ${hostPort(e.dst, e.dport, e.l3)}`;
     lines.push(`  -> Flow: ${flow} | dev=${printable(e.dev)} len=${e.len} data_len=${e.data_len} nr_frags=${e.nr_frags} cloned=${e.cloned}`);
-    const d = danger(e, s.listSegmentationCrashes);
+    const d = s.danger(e);
     if (d.level !== 'none') lines.push(`  -> ${d.level === 'critical' ? 'CRITICAL' : 'WARNING'}: ${d.why}`);
     if (d.level !== 'none') lines.push(`  -> Culprit: ${culpritText(e)}`);
   } else {
