@@ -18,15 +18,23 @@ const style = { verbose: false, stackTrace: false, color: false, functionWidth: 
 test('default row: the guide\'s columns and marker, greppable; [CRITICAL] only at the crash point', () => {
   const [row] = eventLines(event, style);
   // a linear GSO skb on receive is legal (virtio delivers them): INCONSISTENT, but a warning
-  assert.equal(row, '14:23:45.123       1   INCONSISTENT netif_receive_skb_entry  | 0xffff888abc123000 | 0x0 (no change) [WARNING]');
+  assert.equal(row, '14:23:45.123       1   INCONSISTENT    netif_receive_skb_entry  | 0xffff888abc123000 | 0x0 (no change) [WARNING]');
   assert.equal(eventLines({ ...event, hook: 'skb_segment' }, style)[0],
-    '14:23:45.123       1   INCONSISTENT skb_segment              | 0xffff888abc123000 | 0x0 (no change) [CRITICAL]');
-  assert.match(header(style)[0], /^TIME {15}CPU EVENT {8}FUNCTION {16} \| SKB {15} \| CHANGE$/);
+    '14:23:45.123       1   INCONSISTENT    skb_segment              | 0xffff888abc123000 | 0x0 (no change) [CRITICAL]');
+  assert.match(header(style)[0], /^TIME {15}CPU EVENT {11}FUNCTION {16} \| SKB {15} \| CHANGE$/);
+  // every label, the longest (FRAGLIST_NOLIST) too, leaves FUNCTION in the header's column, in both tables
+  for (const verbose of [false, true]) {
+    const at = header({ ...style, verbose })[0].indexOf('FUNCTION');
+    for (const kind of ['fraglist_nolist', 'inconsistent', 'gso_change'] as const) {
+      const [first] = eventLines({ ...event, kind, fraglist_nolist: kind === 'fraglist_nolist' }, { ...style, verbose });
+      assert.equal(first.indexOf('netif_receive_skb_entry'), at, `${kind}, verbose ${verbose}: ${first}`);
+    }
+  }
 });
 
 test('verbose: decoded GSO flags, the flow line and why the marker; IPv6 in brackets', () => {
   const lines = eventLines(event, { ...style, verbose: true });
-  assert.match(lines[0], /python3 +3494 +INCONSISTENT netif_receive_skb_entry .*\| type=TCPV4\|DODGY size=1348 segs=0 \[WARNING\]$/);
+  assert.match(lines[0], /python3 +3494 +INCONSISTENT +netif_receive_skb_entry .*\| type=TCPV4\|DODGY size=1348 segs=0 \[WARNING\]$/);
   assert.equal(lines[1], '  -> Flow: 198.18.0.2:40000 -> 198.18.0.1:5201 | dev=tap0 len=3040 data_len=0 nr_frags=0 cloned=0');
   assert.match(lines[2], /^  -> WARNING: INCONSISTENT at netif_receive_skb_entry, not at a crash point: /);
   assert.match(eventLines({ ...event, hook: 'skb_segment' }, { ...style, verbose: true })[2], /^  -> CRITICAL: INCONSISTENT at skb_segment, the crash point/);
@@ -49,7 +57,7 @@ test('an OVERRUN row says how much data_len claims', () => {
 test('the guide\'s transitions: CREATE, CLEAR [!!], ACCESS [WARNING], GSO changes', () => {
   const k = { ...event, inconsistent: false, hook: 'skb_gro_receive_list' };
   assert.match(eventLines({ ...k, kind: 'create', frag_list: '0xffff888def456000' }, style)[0],
-    /CREATE {7}skb_gro_receive_list {5}\| 0xffff888abc123000 \| NULL -> 0xffff888def456000$/);
+    /CREATE {10}skb_gro_receive_list {5}\| 0xffff888abc123000 \| NULL -> 0xffff888def456000$/);
   assert.match(eventLines({ ...k, kind: 'clear', hook: 'skb_segment_list', frag_list_before: '0xffff888def456000' }, style)[0],
     /CLEAR .*\| 0xffff888def456000 -> NULL \[!!\]$/);
   assert.match(eventLines({ ...k, kind: 'clear', hook: 'pskb_expand_head', frag_list_before: '0xffff888def456000', inconsistent: true }, style)[0],

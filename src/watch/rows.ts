@@ -21,11 +21,14 @@ const EVENT_LABEL: Record<DecodedEvent['kind'], string> = {
   fraglist_nolist: 'FRAGLIST_NOLIST',
 };
 
+/** The EVENT column: wide enough for the longest label and a space, so that every row's FUNCTION starts in one column. */
+const EVENT_WIDTH = Math.max(...Object.values(EVENT_LABEL).map((l) => l.length)) + 1;
+
 export function header(s: RowStyle): string[] {
   const fn = 'FUNCTION'.padEnd(s.functionWidth);
   const line = s.verbose
-    ? `${'TIME'.padEnd(19)}${'CPU'.padEnd(4)}${'COMM'.padEnd(17)}${'PID'.padEnd(8)}${'EVENT'.padEnd(13)}${fn} | ${'SKB'.padEnd(18)} | ${'FRAG_LIST'.padEnd(37)} | GSO_INFO`
-    : `${'TIME'.padEnd(19)}${'CPU'.padEnd(4)}${'EVENT'.padEnd(13)}${fn} | ${'SKB'.padEnd(18)} | CHANGE`;
+    ? `${'TIME'.padEnd(19)}${'CPU'.padEnd(4)}${'COMM'.padEnd(17)}${'PID'.padEnd(8)}${'EVENT'.padEnd(EVENT_WIDTH)}${fn} | ${'SKB'.padEnd(18)} | ${'FRAG_LIST'.padEnd(37)} | GSO_INFO`
+    : `${'TIME'.padEnd(19)}${'CPU'.padEnd(4)}${'EVENT'.padEnd(EVENT_WIDTH)}${fn} | ${'SKB'.padEnd(18)} | CHANGE`;
   return [line, '-'.repeat(line.length)];
 }
 
@@ -80,7 +83,7 @@ const hostPort = (addr: string | undefined, port: number, l3: string) => (l3 ===
 export function eventLines(e: DecodedEvent, s: RowStyle): string[] {
   const time = clock(new Date(e.time)).padEnd(19);
   const cpu = String(e.cpu).padEnd(4);
-  const event = `${EVENT_LABEL[e.kind]} `.padEnd(13); // FRAGLIST_NOLIST overflows the guide's column by a few
+  const event = EVENT_LABEL[e.kind].padEnd(EVENT_WIDTH);
   const fn = e.hook.padEnd(s.functionWidth);
   const tail = [detail(e), ...markers(e, s)].filter(Boolean).join(' ');
   const lines: string[] = [];
