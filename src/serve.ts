@@ -46,7 +46,7 @@ export async function serve(config: ServeConfig): Promise<number> {
       state.counters.add('tracer_restarts');
       log.error({ ...info, stderr: tail }, 'bpftrace exited; restarting');
     },
-    refused: (mode, next, tail) => log.warn({ mode, next, stderr: tail }, `${mode} mode was refused at attach time${next ? `; trying ${next}` : ''}`),
+    refused: (mode, next, why, tail) => log.warn({ mode, next, why, stderr: tail }, `${mode} mode was refused at attach time${next ? `; trying ${next}` : ''}`),
   });
   if ('error' in tracer) {
     process.stderr.write(`fraglist-exporter: ${tracer.error}\n`);

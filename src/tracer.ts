@@ -4,6 +4,7 @@
 // tracer, or the one line to print.
 import { bpftraceArgs, type KernelFilters } from './bpftrace/args.js';
 import { parseRecord } from './bpftrace/records.js';
+import { refusalReason, type EndBeforeAttach } from './bpftrace/refusal.js';
 import { Supervisor } from './bpftrace/supervisor.js';
 import { ATTACH_TIMEOUT_MS } from './bpftrace/watchdog.js';
 import { withOverride, type FraglistFix, type FraglistFixOverride } from './kernel/fraglist-fix.js';
@@ -29,8 +30,8 @@ export interface TracerHandlers {
   stderr(line: string): void;
   /** bpftrace exited after it had attached */
   exited(info: { code?: number; signal?: string; ranMs: number; restartInMs?: number }, stderrTail: string[], state: TracerState): void;
-  /** a mode was refused at attach time; the next is tried */
-  refused(mode: ModeName, next: ModeName | undefined, stderrTail: string[]): void;
+  /** a mode was refused at attach time (`why`: refusal.ts); the next is tried */
+  refused(mode: ModeName, next: ModeName | undefined, why: string, stderrTail: string[]): void;
 }
 
 /**
@@ -70,6 +71,7 @@ export async function startTracer({ facts, verdict }: PreparedHost, req: TracerR
     const state = new TracerState(plan, facts.gsoNames, req.eventsCapacity);
     const tail: string[] = [];
     let attached = false;
+    let end: EndBeforeAttach | undefined;
     let settle!: (ok: boolean) => void;
     const settled = new Promise<boolean>((r) => { settle = r; });
     /** bpftrace's own messages: stderr, and (0.24+) compiler warnings on stdout before it attaches */
@@ -89,13 +91,13 @@ export async function startTracer({ facts, verdict }: PreparedHost, req: TracerR
       },
       stderrLine: diagnostic,
       exited(info) {
-        if (!attached) { settle(false); return; }
+        if (!attached) { end = { ...end, code: info.code, signal: info.signal }; settle(false); return; }
         handlers.exited(info, [...tail], state);
       },
     });
     supervisor.start();
     // a bpftrace that hangs while attaching is given up on, like one that exits: the next mode is tried
-    const attachDeadline = setTimeout(() => { if (!attached) supervisor.kill(); }, ATTACH_TIMEOUT_MS);
+    const attachDeadline = setTimeout(() => { if (!attached) { end = { timedOutMs: ATTACH_TIMEOUT_MS }; supervisor.kill(); } }, ATTACH_TIMEOUT_MS);
     const ok = await settled;
     clearTimeout(attachDeadline);
     if (ok) return { plan, state, supervisor, args, retarget: async (filters) => {
@@ -105,8 +107,9 @@ export async function startTracer({ facts, verdict }: PreparedHost, req: TracerR
     } };
     await supervisor.stop();
     const next = verdict.plans[i + 1]?.mode.name;
-    refusals.push(`${plan.mode.name}: ${tail.filter((l) => /ERROR|rror/.test(l)).slice(-1)[0] ?? tail.slice(-1)[0] ?? 'bpftrace exited before attaching'}`);
-    handlers.refused(plan.mode.name, next, [...tail]);
+    const why = refusalReason(tail, end);
+    refusals.push(`${plan.mode.name}: ${why}`);
+    handlers.refused(plan.mode.name, next, why, [...tail]);
   }
   const headers = refusals.some((r) => /linux\/[\w/]+\.h' file not found/.test(r))
     ? ' bpftrace needs this kernel\'s headers here (fix: apt-get install -y linux-headers-$(uname -r)   # RHEL/Fedora: dnf install -y kernel-devel-$(uname -r)).'

@@ -36,7 +36,7 @@ export async function watch(config: WatchConfig): Promise<number> {
       if (info.code === 0) onExit(0);
       else onExit(1, `fraglist-exporter watch: bpftrace exited (${info.signal ?? `code ${info.code}`}): ${tail.join(' | ') || 'no message'}`);
     },
-    refused: (mode, next, tail) => note(`${mode} mode was refused when attaching (${tail.slice(-1)[0] ?? 'no message'})${next ? `; trying ${next} mode` : ''}`),
+    refused: (mode, next, why) => note(`${mode} mode was refused when attaching (${why})${next ? `; trying ${next} mode` : ''}`),
   });
   if ('error' in tracer) {
     process.stderr.write(`fraglist-exporter watch: ${tracer.error}\n`);

@@ -10,10 +10,12 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertNoCounterDecreased, childBpftrace, inconsistentCounted, sleep, startAgent, until, type Agent, type Metrics } from '../helpers/agent.js';
+import { execa } from 'execa';
+import { assertNoCounterDecreased, childBpftrace, CLI, freePort, inconsistentCounted, sleep, startAgent, until, type Agent, type Metrics } from '../helpers/agent.js';
 import { cleanup, inject, tapHost } from '../helpers/net.js';
 
 const FAULTY = fileURLToPath(new URL('../../../test/helpers/faulty_bpftrace.py', import.meta.url));
+const SECCOMP = fileURLToPath(new URL('../../../test/helpers/seccomp_bpftrace.py', import.meta.url));
 /** src/bpftrace/watchdog.ts at --print.interval=1: 10 s (its floor), checked each second */
 const STALL_BOUND_MS = 10_000 + 1000 + 1000; // staleAfterMs(1), a check interval, a scrape
 
@@ -178,5 +180,22 @@ describe('bpftrace faults', () => {
     for (const [i, gap] of gaps.slice(0, 3).entries()) assert.ok(gap >= delays[i], `start ${i + 2} came ${gap} ms after the exit, not before ${delays[i]}`);
     assert.ok(w.ready.filter(([, ok]) => !ok).length > 10, 'not ready while failing');
     process.stdout.write(`# exit at once: restart delays ${delays.join(', ')} ms; gaps ${gaps.join(', ')} ms\n`);
+  });
+});
+
+describe('a seccomp filter that forbids bpf()', () => {
+  test('the refusal names SIGSYS and the filter, in one line, and nothing is left running', async () => {
+    const bpftraces = async () => (await execa('pgrep', ['-x', 'bpftrace'], { reject: false })).stdout.split('\n').filter(Boolean);
+    const before = await bpftraces();
+    // test/helpers/seccomp_bpftrace.py: the real bpftrace under a real seccomp filter (SECCOMP_RET_KILL_PROCESS on bpf)
+    const r = await execa(process.execPath, [CLI, 'serve', `--bpftrace.path=${SECCOMP}`, '--mode=tracepoint', `--web.listen-address=127.0.0.1:${await freePort()}`],
+      { reject: false, timeout: 90_000 });
+    assert.equal(r.exitCode, 1, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /^fraglist-exporter: cannot start: every probe mode was refused when attaching \(tracepoint: bpftrace was killed by SIGSYS: a seccomp filter forbids a system call it needs/);
+    assert.match(lines[0], /SystemCallFilter=/);
+    assert.deepEqual((await bpftraces()).filter((pid) => !before.includes(pid)), [], 'no bpftrace outlived the agent');
+    process.stdout.write(`# seccomp: ${lines[0]}\n`);
   });
 });
