@@ -32,6 +32,7 @@ describe('bpftrace versions, tracepoint mode, each in its own PID namespace', { 
       let agent: Agent;
       before(async () => {
         bt = await debianBpftrace(suite);
+        process.stdout.write(`# Debian ${suite}: bpftrace ${bt.version}, package ${bt.package} (the suite's current${bt.rebuilt ? '; its root was built for it now' : ''})\n`);
         assert.match(bt.version, expected);
         agent = await startAgent([`--bpftrace.path=${bt.launcher}`, '--mode=tracepoint', `--sample.rate=${RATE}`], 120_000);
       });
@@ -43,7 +44,7 @@ describe('bpftrace versions, tracepoint mode, each in its own PID namespace', { 
         const m0 = await agent.metrics();
         assert.equal(m0.sum('frag_list_tracer_up'), 1);
         assert.match([...m0.samples.keys()].find((k) => k.startsWith('frag_list_build_info{')) ?? '', new RegExp(`bpftrace_version="${bt.version.replace(/\./g, '\\.')}"`));
-        await inject(tap.ns, tap.dev, '198.18.0.2', '198.18.0.1', INJECTED);
+        const writer = await inject(tap.ns, tap.dev, '198.18.0.2', '198.18.0.1', INJECTED);
         const before = m0.sum('frag_list_inconsistent_total', { hook: HOOK });
         await until('counters to settle', async () => ((await agent.metrics()).sum('frag_list_inconsistent_total', { hook: HOOK }) >= before + INJECTED ? true : undefined));
         await sleep(2500); // two more print intervals: nothing more may arrive
@@ -53,7 +54,7 @@ describe('bpftrace versions, tracepoint mode, each in its own PID namespace', { 
         const sampled = d('frag_list_events_sampled_total');
         const unparsable = m.sum('frag_list_tracer_unparsable_lines_total');
         const helperErrors = m.sum('frag_list_tracer_helper_errors_total');
-        table.push(`${bt.version} (${suite}) | ${INJECTED} | ${counted} | ${sampled} | ${unparsable} | ${helperErrors}`);
+        table.push(`${bt.version} (${suite}, package ${bt.package}) | ${INJECTED} | ${counted} | ${sampled} | ${unparsable} | ${helperErrors}`);
         assert.equal(counted, INJECTED);
         assert.equal(sampled + d('frag_list_events_suppressed_total'), INJECTED);
         assert.equal(unparsable, 0, 'every line bpftrace printed after attaching is a record');
@@ -67,7 +68,8 @@ describe('bpftrace versions, tracepoint mode, each in its own PID namespace', { 
         assert.equal(e.gso_size, 1348);
         assert.equal(e.dev, tap.dev);
         assert.equal(e.dport, 5201);
-        assert.ok(e.pid > 0, `the host's process id, not the PID namespace's 0: ${e.pid}`);
+        // bpftrace runs in a PID namespace of its own: the pid must be the writer's as the host sees it, not 0 or another
+        assert.equal(e.pid, writer, 'the injecting process\'s host pid');
         assert.ok(e.stack.length > 0, 'kernel stack');
       });
     });

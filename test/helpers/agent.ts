@@ -73,7 +73,7 @@ export async function fetchMetrics(base: string): Promise<Metrics> {
  * counters show at least that many, then two more print intervals so a late
  * extra would show too; returns how many were counted.
  */
-export async function inconsistentCounted(base: string, expected: number, act: () => Promise<void>): Promise<number> {
+export async function inconsistentCounted(base: string, expected: number, act: () => Promise<unknown>): Promise<number> {
   const before = (await fetchMetrics(base)).sum('frag_list_inconsistent_total');
   await act();
   await until('the injected skbs to be counted', async () =>

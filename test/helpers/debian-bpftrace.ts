@@ -8,18 +8,26 @@ import { execa } from 'execa';
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { candidateVersion, privateApt } from './debian-apt.js';
 
 const CACHE = '/var/cache/fraglist-bpftrace';
 const PROBES = fileURLToPath(new URL('../../../probes', import.meta.url));
 /** suites whose Release files have expired (forky, sid): mmdebstrap must not refuse them */
 const NO_VALID_UNTIL = ['--aptopt=Acquire::Check-Valid-Until "false"'];
 
-export interface DebianBpftrace { suite: string; root: string; launcher: string; version: string }
+/**
+ * `version`: what `bpftrace --version` says; `package`: the Debian package version in the root, which is the
+ * suite's current one: the root is built again when the suite's lists offer another (forky and sid move).
+ */
+export interface DebianBpftrace { suite: string; root: string; launcher: string; version: string; package: string; rebuilt: boolean }
 
 export async function debianBpftrace(suite: string): Promise<DebianBpftrace> {
   mkdirSync(CACHE, { recursive: true });
   const root = join(CACHE, suite);
-  if (!existsSync(join(root, 'usr/bin/bpftrace'))) {
+  const wanted = await candidateVersion(await privateApt(suite, CACHE, { refresh: true }), 'bpftrace');
+  if (!wanted) throw new Error(`Debian ${suite} offers no bpftrace package`);
+  const rebuilt = !existsSync(join(root, 'usr/bin/bpftrace')) || await installedVersion(root) !== wanted;
+  if (rebuilt) {
     const tmp = `${root}.tmp`;
     rmSync(tmp, { recursive: true, force: true });
     await execa('mmdebstrap', ['--variant=apt', '--include=bpftrace', ...NO_VALID_UNTIL, suite, tmp]);
@@ -37,5 +45,13 @@ exec unshare --mount --propagation private --pid --fork --kill-child=SIGTERM sh 
 `);
   chmodSync(launcher, 0o755);
   const v = await execa(launcher, ['--version']);
-  return { suite, root, launcher, version: v.stdout.trim().replace(/^bpftrace\s+/, '') };
+  const pkg = await installedVersion(root);
+  if (pkg !== wanted) throw new Error(`${suite}: the root holds bpftrace ${pkg}, the suite offers ${wanted}`);
+  return { suite, root, launcher, version: v.stdout.trim().replace(/^bpftrace\s+/, ''), package: pkg, rebuilt };
+}
+
+/** The bpftrace package version installed in a root, from its dpkg database. */
+async function installedVersion(root: string): Promise<string | undefined> {
+  const q = await execa('dpkg-query', [`--admindir=${join(root, 'var/lib/dpkg')}`, '-W', '-f=${Version}', 'bpftrace'], { reject: false });
+  return q.exitCode === 0 && q.stdout ? q.stdout : undefined;
 }

@@ -3,11 +3,22 @@
 // (test/realkernel/). Kernels come from the apt registry, unpacked, never
 // installed on the host.
 import { execa } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseMetrics, type Metrics } from './agent.js';
+import { privateApt } from './debian-apt.js';
+
+/** the scenario of guest-scenario.sh, as the tests read it */
+export const MODES = ['kprobe', 'fentry'];
+export const INJECTED = 200;      // tap frames
+export const UDP_SENDS = 200;     // UDP_SEGMENT sends
+export const SEGMENTS = 60;       // segments per send
+/** the agent's port in the guest, per mode */
+export const GUEST_PORT: Record<string, number> = { kprobe: 10045, fentry: 10046 };
+/** the guest's webhook receiver (guest-init.sh): it prints each alert to the console */
+export const GUEST_WEBHOOK_PORT = 10047;
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const CACHE = '/var/cache/fraglist-kernels';
@@ -19,7 +30,7 @@ const CACHE = '/var/cache/fraglist-kernels';
  * own apt configuration is left alone.
  */
 export async function debianKernel(suite: string): Promise<{ root: string; vmlinuz: string; release: string }> {
-  const apt = await privateApt(suite);
+  const apt = await privateApt(suite, CACHE);
   const deps = await execa('apt-cache', [...apt, 'depends', 'linux-image-cloud-amd64']);
   const pkg = /Depends: (linux-image-[\w.+-]+)/.exec(deps.stdout)?.[1];
   if (!pkg) throw new Error(`${suite}: linux-image-cloud-amd64 depends on no linux-image package`);
@@ -43,7 +54,7 @@ export async function debianKernelHeaders(suite: string, kernel: { root: string;
   const root = join(CACHE, `headers-${kernel.release}`);
   const dir = join(root, 'usr/src', `linux-headers-${kernel.release}`);
   if (!existsSync(join(dir, 'Makefile'))) {
-    const apt = await privateApt(suite);
+    const apt = await privateApt(suite, CACHE);
     const pkg = `linux-headers-${kernel.release}`;
     const deps = await execa('apt-cache', [...apt, 'depends', pkg]);
     const pkgs = [pkg, ...[...deps.stdout.matchAll(/Depends: (linux-(?:headers-[\w.+-]+-common|kbuild-[\d.]+))/g)].map((m) => m[1])];
@@ -70,20 +81,6 @@ export interface KernelHeaders {
   dir: string;
   /** true: this host's gcc builds modules for the kernel; else why not */
   modules: true | string;
-}
-
-/** apt options for a private state holding one suite's lists. */
-async function privateApt(suite: string): Promise<string[]> {
-  const dir = join(CACHE, `apt-${suite}`);
-  const uri = /^URIs:\s*(\S+)/m.exec(readFileSync('/etc/apt/sources.list.d/debian.sources', 'utf8'))?.[1]
-    ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/m.exec(readFileSync('/etc/apt/sources.list', 'utf8'))?.[1];
-  if (!uri) throw new Error('no Debian mirror in this host\'s apt sources');
-  for (const d of ['lists/partial', 'cache/archives/partial']) mkdirSync(join(dir, d), { recursive: true });
-  writeFileSync(join(dir, 'sources.list'), `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${uri} ${suite} main\n`);
-  const options = ['-o', `Dir::Etc::SourceList=${join(dir, 'sources.list')}`, '-o', 'Dir::Etc::SourceParts=/dev/null',
-    '-o', `Dir::State::Lists=${join(dir, 'lists')}`, '-o', `Dir::Cache=${join(dir, 'cache')}`];
-  if (!readdirSync(join(dir, 'lists')).some((f) => f.endsWith('Packages'))) await execa('apt-get', [...options, 'update', '-q']);
-  return options;
 }
 
 export interface GuestRun {
@@ -184,23 +181,26 @@ export interface ModeResult {
   module?: string;
   /** doctor's line saying where bpftrace reads kernel types */
   typesFrom?: string;
+  /** the pid of the tap phase's injecting process, in the guest's own PID namespace */
+  injectorPid?: number;
   log: string[];
 }
 
 /** Reads the FLX-* lines guest-scenario.sh prints, per mode. */
-export function parseSerial(serial: string): { kernel?: string; done: boolean; modes: Map<string, ModeResult> } {
+export function parseSerial(serial: string): { kernel?: string; done: boolean; modes: Map<string, ModeResult>; kallsyms?: Set<string> } {
   const modes = new Map<string, ModeResult>();
   const mode = (m: string) => {
     if (!modes.has(m)) modes.set(m, { ready: false, readySeconds: 0, snapshots: new Map(), events: new Map(), log: [] });
     return modes.get(m)!;
   };
-  let kernel: string | undefined, done = false;
+  let kernel: string | undefined, done = false, kallsyms: Set<string> | undefined;
   const lines = serial.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     let m: RegExpExecArray | null;
     if ((m = /^FLX-KERNEL (\S+)/.exec(line))) kernel = m[1];
     else if (line === 'FLX-DONE') done = true;
+    else if ((m = /^FLX-KALLSYMS(.*)$/.exec(line))) kallsyms = new Set(m[1].split(' ').filter(Boolean));
     else if ((m = /^FLX-READY (\S+) (\d) (\d+)/.exec(line))) Object.assign(mode(m[1]), { ready: m[2] === '1', readySeconds: Number(m[3]) });
     else if ((m = /^FLX-SNAP (\S+) (\S+)/.exec(line))) {
       const body: string[] = [];
@@ -213,7 +213,8 @@ export function parseSerial(serial: string): { kernel?: string; done: boolean; m
     else if ((m = /^FLX-XDP (\S+) (.*)$/.exec(line))) mode(m[1]).xdp = m[2];
     else if ((m = /^FLX-MODULE (\S+) (.*)$/.exec(line))) mode(m[1]).module = m[2];
     else if ((m = /^FLX-DOCTOR (\S+) (.*)$/.exec(line))) mode(m[1]).typesFrom = m[2];
+    else if ((m = /^FLX-INJECTOR (\S+) (\d+)$/.exec(line))) mode(m[1]).injectorPid = Number(m[2]);
     else if ((m = /^FLX-LOG (\S+) (.*)$/.exec(line))) mode(m[1]).log.push(m[2]);
   }
-  return { kernel, done, modes };
+  return { kernel, done, modes, kallsyms };
 }

@@ -39,11 +39,16 @@ export interface InjectOptions {
   comm?: Buffer;
 }
 
-/** Writes `count` GSO frames from `src` to `dst` into the tap (see tap_inject.py). */
-export async function inject(ns: string, dev: string, src: string, dst: string, count: number, o: InjectOptions = {}): Promise<void> {
+/**
+ * Writes `count` GSO frames from `src` to `dst` into the tap (see tap_inject.py); returns the pid of the process
+ * that wrote them (ip netns exec runs python in its own place), which the kernel reports as the skbs' process.
+ */
+export async function inject(ns: string, dev: string, src: string, dst: string, count: number, o: InjectOptions = {}): Promise<number> {
   const extra = [...(o.payload ? ['--payload', String(o.payload)] : []), ...(o.gsoSize !== undefined ? ['--gso-size', String(o.gsoSize)] : []),
     ...(o.comm ? ['--comm', o.comm.toString('hex')] : [])];
-  await execa('ip', ['netns', 'exec', ns, 'python3', INJECT, dev, src, dst, String(count), ...extra]);
+  const writer = execa('ip', ['netns', 'exec', ns, 'python3', INJECT, dev, src, dst, String(count), ...extra]);
+  await writer;
+  return writer.pid!;
 }
 
 /** Two namespaces joined by a veth pair: a 198.18.1.1 <-> b 198.18.1.2. */

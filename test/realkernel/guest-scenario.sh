@@ -128,7 +128,10 @@ $ip -n fa addr add 198.18.13.1/24 dev fv0; $ip -n fb addr add 198.18.13.2/24 dev
 $ip -n fa link set fv0 up; $ip -n fb link set fv1 up; $ip -n fa link set lo up
 $ip netns exec fa ethtool -K fv0 tso off >/dev/null
 $ip netns exec fa sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward; echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 0 > /proc/sys/net/ipv4/conf/tap0/rp_filter'
-$ip netns exec fa $py test/helpers/tap_inject.py tap0 198.18.12.2 198.18.13.2 200
+# its pid, as this (the host's) PID namespace sees it: ip netns exec execs python in place
+$ip netns exec fa $py test/helpers/tap_inject.py tap0 198.18.12.2 198.18.13.2 200 & injector=$!
+wait $injector
+echo "FLX-INJECTOR $mode $injector"
 settle; snap tap
 fi
 
