@@ -14,23 +14,30 @@
 //      idle CPU, and the periodic host re-check's.
 // Root only; refuses (one line) where a prerequisite is missing; makes and
 // removes its own namespaces and stops only the processes it started.
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { AGENT_NODE_OPTIONS, childBpftrace, CLI, fetchMetrics, freePort, sleep, waitReady } from '../helpers/agent.js';
+import { AGENT_NODE_OPTIONS, childBpftrace, CLI, fetchMetrics, sleep } from '../helpers/agent.js';
 import { cleanup, tapHost, vethPair } from '../helpers/net.js';
 import { bpfRuns, busySeconds, cpuSeconds, mb, median, pct, rss } from './measure.js';
-import { teardownOnce } from './teardown.js';
+import { serveArgs, startNode } from './node.js';
+import { benchOptions, refuse as refuseWith } from './options.js';
+import { TeardownBegun, teardownOnce } from './teardown.js';
 
 const INJECT = fileURLToPath(new URL('../../../test/helpers/tap_inject.py', import.meta.url));
 const STACK_FLOOR = fileURLToPath(new URL('./stack-floor.js', import.meta.url));
-const { values: opt } = parseArgs({ options: {
-  rounds: { type: 'string', default: '8' }, gb: { type: 'string', default: '4' }, storm: { type: 'string', default: '1000000' },
+const opt = await benchOptions('bench', {
+  numbers: {
+    rounds: { default: 8, min: 0, help: 'rounds of the CPU-per-GB comparison (0 skips them)' },
+    gb: { default: 4, min: 0.001, help: 'GB of TCP a round' },
+    storm: { default: 1_000_000, min: 0, help: 'INCONSISTENT skbs a storm (0 skips the storms)' },
+  },
   // another build's dist/src/cli.js, run as one more tracer in the same rounds: a change measured before and after, side by side
-  baseline: { type: 'string' },
-} });
-const rounds = Number(opt.rounds), gb = Number(opt.gb), stormSkbs = Number(opt.storm);
+  strings: { baseline: {} },
+  tools: ['bpftrace', 'python3', 'ip', 'iperf3'],
+});
+const { rounds, gb, storm: stormSkbs } = opt;
+const refuse = (why: string): never => refuseWith('bench', why);
 
 /** pids of the bpftrace processes running now (not those exited and not yet reaped) */
 function runningBpftrace(): number[] {
@@ -39,16 +46,6 @@ function runningBpftrace(): number[] {
   }).map(Number);
 }
 
-function refuse(why: string): never {
-  process.stderr.write(`bench: ${why}\n`);
-  process.exit(1);
-}
-if (!(rounds >= 0) || !(gb > 0) || !(stormSkbs >= 0)) refuse('--rounds (>= 0), --gb (> 0) and --storm (>= 0) take numbers');
-if (process.getuid?.() !== 0) refuse('needs root (network namespaces, bpftrace)');
-for (const tool of ['bpftrace', 'python3', 'ip', 'iperf3']) {
-  if ((await execa('sh', ['-c', `command -v ${tool}`], { reject: false })).exitCode !== 0) refuse(`${tool} is not installed (bash scripts/install-deps.sh --test)`);
-}
-if (!existsSync(CLI)) refuse('the agent is not built (npm run build)');
 // another tracer on the same tracepoints would run with every skb of every round and of the storms
 const others = runningBpftrace();
 if (others.length) refuse(`bpftrace is already running (pid ${others.join(', ')}): its programs would run on every skb measured; stop it first`);
@@ -69,8 +66,9 @@ type Tracer = { name: string; start(): Promise<Running> };
 const bpftraceTracer = (name: string, program: string): Tracer => ({
   name,
   async start() {
+    teardown.check(name);
     // stdout read and dropped here: the user-space end of the seed's design
-    const p = execa('bpftrace', ['-e', program], { reject: false, stdout: 'pipe', stderr: 'ignore', buffer: false });
+    const p = teardown.own(execa('bpftrace', ['-e', program], { reject: false, stdout: 'pipe', stderr: 'ignore', buffer: false }), 'SIGINT');
     // attached when bpftrace says so ("Attaching 3 probes...")
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`${name}: bpftrace did not attach`)), 60_000);
@@ -85,11 +83,8 @@ const bpftraceTracer = (name: string, program: string): Tracer => ({
 const agentTracer = (name: string, args: string[], cli = CLI): Tracer => ({
   name,
   async start() {
-    const port = await freePort();
-    const p = execa(process.execPath, [...AGENT_NODE_OPTIONS, cli, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...args],
-      { reject: false, buffer: false, stdout: 'ignore', stderr: 'ignore' });
-    await waitReady(`http://127.0.0.1:${port}`, p, 120_000);
-    return { stop: async () => { p.kill('SIGTERM'); await p; }, pids: async () => ({ node: p.pid, bpftrace: await childBpftrace(p.pid!) }) };
+    const agent = await startNode(teardown, serveArgs(cli, ...args));
+    return { stop: agent.stop, pids: async () => ({ node: agent.pid, bpftrace: await childBpftrace(agent.pid) }) };
   },
 });
 
@@ -106,22 +101,19 @@ const BPF_STATS = '/proc/sys/kernel/bpf_stats_enabled';
 if (!existsSync(BPF_STATS)) refuse(`${BPF_STATS} is missing: this kernel cannot count BPF program runs (5.1 or later has it)`);
 const bpfStatsWas = readFileSync(BPF_STATS, 'utf8').trim();
 
-let running: Running | undefined;
-let child: ResultPromise | undefined;
+// every process a step starts is the teardown's (teardown.own): Ctrl-C or the end stops them, then this
 const teardown = teardownOnce(async () => {
-  child?.kill('SIGTERM');
-  await child?.catch(() => undefined);
-  await running?.stop().catch(() => undefined);
   await cleanup();
   writeFileSync(BPF_STATS, bpfStatsWas);
 });
 
 /** --gb GB of TCP from namespace a to b (iperf3); the bytes sent */
 async function transfer(a: string, b: string): Promise<number> {
-  child = execa('ip', ['netns', 'exec', b, 'iperf3', '-s', '-1', '-B', '198.18.1.2'], { reject: false });
+  teardown.check('a transfer');
+  const server = teardown.own(execa('ip', ['netns', 'exec', b, 'iperf3', '-s', '-1', '-B', '198.18.1.2'], { reject: false }));
   await sleep(300);
-  const client = await execa('ip', ['netns', 'exec', a, 'iperf3', '-c', '198.18.1.2', '-n', `${gb}G`, '-J'], { reject: false });
-  await child; child = undefined;
+  const client = await teardown.own(execa('ip', ['netns', 'exec', a, 'iperf3', '-c', '198.18.1.2', '-n', `${gb}G`, '-J'], { reject: false }));
+  await server;
   return JSON.parse(client.stdout || '{}').end?.sum_sent?.bytes ?? gb * 2 ** 30;
 }
 
@@ -131,15 +123,12 @@ async function transfer(a: string, b: string): Promise<number> {
  * before the agent starts, so that it is not in the agent's figures.
  */
 async function stackFloorRss(scrapes: number) {
-  const port = await freePort();
-  const p = execa(process.execPath, [...AGENT_NODE_OPTIONS, STACK_FLOOR, String(port)], { reject: false, buffer: false, stdout: 'ignore', stderr: 'ignore' });
-  running = { stop: async () => { p.kill('SIGTERM'); await p; }, pids: async () => ({}) };
-  await waitReady(`http://127.0.0.1:${port}`, p, 60_000);
-  const start = rss(p.pid!);
-  for (let i = 0; i < scrapes; i++) await fetchMetrics(`http://127.0.0.1:${port}`);
+  const floor = await startNode(teardown, (port) => [STACK_FLOOR, String(port)], 60_000);
+  const start = rss(floor.pid);
+  for (let i = 0; i < scrapes; i++) await fetchMetrics(floor.base);
   await sleep(10_000);
-  const steady = rss(p.pid!);
-  await running.stop(); running = undefined;
+  const steady = rss(floor.pid);
+  await floor.stop();
   return { start, steady };
 }
 
@@ -166,17 +155,13 @@ async function recheckMs(cli: string): Promise<number> {
 
 /** 2 and 3 for one build of the agent: the storm, quiet and scraped; RSS; idle CPU */
 async function stormFigures(label: string, cli: string, tap: { ns: string; dev: string }, withFloor: boolean): Promise<void> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
   const RATE = 10;
   // scrapes back to back: node's CPU per scrape without a storm's noise, and what the floor is given
   const SCRAPES = 1000;
   const floor = withFloor ? await stackFloorRss(SCRAPES) : undefined;
-  const agent = execa(process.execPath, [...AGENT_NODE_OPTIONS, cli, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', '--mode=tracepoint', `--sample.rate=${RATE}`],
-    { reject: false, buffer: false, stdout: 'ignore', stderr: 'ignore' });
-  running = { stop: async () => { agent.kill('SIGTERM'); await agent; }, pids: async () => ({}) };
-  await waitReady(base, agent, 120_000);
-  const nodePid = agent.pid!, btPid = await childBpftrace(nodePid);
+  const agent = await startNode(teardown, serveArgs(cli, '--mode=tracepoint', `--sample.rate=${RATE}`));
+  const { base, pid: nodePid } = agent;
+  const btPid = await childBpftrace(nodePid);
   const start = { node: rss(nodePid), bpftrace: rss(btPid) };
   // the first 10 s after ready: idle, but the agent's start-up work (first prints, first runs of its code) may still show
   const early0 = cpuSeconds(nodePid) + cpuSeconds(btPid);
@@ -189,14 +174,15 @@ async function stormFigures(label: string, cli: string, tap: { ns: string; dev: 
   const storm = async (scrape: boolean) => {
     const m0 = await fetchMetrics(base);
     const cpu0 = cpuSeconds(nodePid) + cpuSeconds(btPid), t0 = Date.now();
-    child = execa('ip', ['netns', 'exec', tap.ns, 'python3', INJECT, tap.dev, '198.18.0.2', '198.18.0.1', String(stormSkbs)], { reject: false });
+    teardown.check('a storm');
+    const injector = teardown.own(execa('ip', ['netns', 'exec', tap.ns, 'python3', INJECT, tap.dev, '198.18.0.2', '198.18.0.1', String(stormSkbs)], { reject: false }));
     const latencies: number[] = [];
-    while (child.exitCode === null) {
+    while (injector.exitCode === null) {
       const s = performance.now();
       if (scrape && await fetch(`${base}/metrics`).then((r) => r.text().then(() => r.ok), () => false)) latencies.push(performance.now() - s);
       await sleep(Math.max(0, 10 - (performance.now() - s)));
     }
-    await child; child = undefined;
+    await injector;
     const seconds = (Date.now() - t0) / 1000;
     const cpuUsed = cpuSeconds(nodePid) + cpuSeconds(btPid) - cpu0;
     const cpu = cpuUsed / seconds;
@@ -248,7 +234,7 @@ async function stormFigures(label: string, cli: string, tap: { ns: string; dev: 
     `cpu ${Math.max(10, Math.ceil(quiet.cpu * 1000 / 10) * 10)}m (the quiet storm's agent CPU)\n`);
   const counted = Math.min(quiet.counted, ...scrapedStorms.map((r) => r.counted));
   if (counted !== stormSkbs) process.exitCode = 1;
-  await running.stop(); running = undefined;
+  await agent.stop();
 }
 
 /**
@@ -266,8 +252,6 @@ async function bothAtOnce(a: string, b: string, baseline: string): Promise<void>
   for (let round = 0; round < pairs; round++) {
     const first = round % 2;
     const started: Running[] = [];
-    // as one Running, so that Ctrl-C (the teardown) stops both
-    running = { stop: async () => { for (const r of started) await r?.stop(); }, pids: async () => ({}) };
     try {
       for (const i of [first, 1 - first]) started[i] = await builds[i].start();
       await transfer(a, b);
@@ -279,7 +263,7 @@ async function bothAtOnce(a: string, b: string, baseline: string): Promise<void>
       perRun.forEach((x, i) => ns[i].push(x));
       diffs[first].push(perRun[0] - perRun[1]);
     } finally {
-      await running.stop(); running = undefined;
+      for (const r of started) await r?.stop();
     }
   }
   const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
@@ -303,13 +287,13 @@ try {
     for (let round = 0; round < rounds; round++) {
       const order = TRACERS.map((_, i) => TRACERS[(i + round) % TRACERS.length]);
       for (const t of order) {
-        running = await t.start();
+        const running = await t.start();
         const busy0 = busySeconds();
         const bytes = await transfer(a, b);
         const busy = busySeconds() - busy0;
         const { bpftrace } = await running.pids();
         const bpf = bpftrace ? bpfRuns(bpftrace) : undefined;
-        await running.stop(); running = undefined;
+        await running.stop();
         perGb.get(t.name)!.push(busy / (bytes / 1e9));
         if (bpf?.runs) { nsPerRun.get(t.name)!.push(bpf.ns / bpf.runs); bpfMsPerGb.get(t.name)!.push(bpf.ns / 1e6 / (bytes / 1e9)); }
       }
@@ -334,7 +318,8 @@ try {
     if (opt.baseline) await stormFigures('agent baseline', opt.baseline, tap, false);
   }
 } catch (err) {
-  if (!teardown.interrupted) throw err;
+  // a step that ran into the teardown (Ctrl-C) stopped itself: that is no failure of the run
+  if (!teardown.interrupted && !(err instanceof TeardownBegun)) throw err;
 } finally {
   await teardown.run();
 }

@@ -7,32 +7,24 @@
 // The guests run under TCG (this VM's KVM cannot run them), so figures are in
 // emulated time: compare the modes with each other and with none, not with a
 // host. Root only; refuses (one line) where a prerequisite is missing.
-import { execa } from 'execa';
-import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { CLI } from '../helpers/agent.js';
 import { debianKernel, runGuest } from '../helpers/guest.js';
 import { guestFigures, parseBenchLines } from './guest-figures.js';
+import { benchOptions, refuse as refuseWith } from './options.js';
 
-const { values: opt } = parseArgs({ options: {
-  suites: { type: 'string', default: 'bookworm,trixie' }, rounds: { type: 'string', default: '3' }, sends: { type: 'string', default: '1000' },
-} });
-const rounds = Number(opt.rounds), sends = Number(opt.sends);
-const suites = opt.suites.split(',');
-
-function refuse(why: string): never {
-  process.stderr.write(`bench:guests: ${why}\n`);
-  process.exit(1);
-}
-if (!(rounds >= 1) || !(sends >= 1)) refuse('--rounds and --sends take numbers >= 1');
+const opt = await benchOptions('bench:guests', {
+  numbers: {
+    rounds: { default: 3, min: 1, help: 'rounds per tracer' },
+    sends: { default: 1000, min: 1, help: 'UDP_SEGMENT sends a round' },
+  },
+  strings: { suites: { default: 'bookworm,trixie' } },
+  tools: ['qemu-system-x86_64', 'clang', 'cpio', 'bpftrace', 'python3', 'apt-get'],
+});
+const { rounds, sends } = opt;
+const suites = opt.suites!.split(',');
+const refuse = (why: string): never => refuseWith('bench:guests', why);
 // bullseye's 5.10 crashes on this path (the tc pull of a fraglist skb): that is the crash test's job
 const unknown = suites.filter((s) => !['bookworm', 'trixie'].includes(s));
 if (unknown.length) refuse(`--suites: ${unknown.join(', ')}: bookworm and trixie only (bullseye's 5.10 panics on the workload's path)`);
-if (process.getuid?.() !== 0) refuse('needs root (the initramfs, the kernel cache)');
-for (const tool of ['qemu-system-x86_64', 'clang', 'cpio', 'bpftrace', 'python3', 'apt-get']) {
-  if ((await execa('sh', ['-c', `command -v ${tool}`], { reject: false })).exitCode !== 0) refuse(`${tool} is not installed (bash scripts/install-deps.sh --test)`);
-}
-if (!existsSync(CLI)) refuse('the agent is not built (npm run build)');
 
 process.stdout.write(`bench:guests: ${rounds} rounds of ${sends} UDP_SEGMENT sends (60 x 1000 bytes) per tracer, in ${suites.join(', ')} under qemu (TCG: emulated time)\n`);
 let failed = false;

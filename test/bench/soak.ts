@@ -7,58 +7,45 @@
 // CPU and RSS (node and bpftrace) at start and end, scrape latency p50/p99.
 // Root only; it makes and removes its own network namespace and stops only
 // the processes it started.
-import { execa, type ResultPromise } from 'execa';
-import { existsSync } from 'node:fs';
+import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { childBpftrace, CLI, fetchMetrics, freePort, sleep, until, waitReady } from '../helpers/agent.js';
+import { childBpftrace, CLI, fetchMetrics, sleep, until } from '../helpers/agent.js';
 import { cleanup, tapHost } from '../helpers/net.js';
 import { cpuSeconds, mb, pct, rss } from './measure.js';
-import { teardownOnce } from './teardown.js';
+import { serveArgs, startNode } from './node.js';
+import { benchOptions } from './options.js';
+import { TeardownBegun, teardownOnce } from './teardown.js';
 
 const INJECT = fileURLToPath(new URL('../../../test/helpers/tap_inject.py', import.meta.url));
-const { values: opt } = parseArgs({ options: {
-  minutes: { type: 'string', default: '30' }, kills: { type: 'string', default: '20' }, rate: { type: 'string', default: '1000' },
-} });
-const minutes = Number(opt.minutes), kills = Number(opt.kills), rate = Number(opt.rate);
-
-function refuse(why: string): never {
-  process.stderr.write(`soak: ${why}\n`);
-  process.exit(1);
-}
-if (!(minutes >= 0) || !(kills >= 0) || !(rate > 0)) refuse('--minutes, --kills and --rate take numbers (--rate above 0)');
-if (process.getuid?.() !== 0) refuse('needs root (network namespaces, bpftrace)');
-for (const tool of ['bpftrace', 'python3', 'ip']) {
-  if ((await execa('sh', ['-c', `command -v ${tool}`], { reject: false })).exitCode !== 0) refuse(`${tool} is not installed (bash scripts/install-deps.sh --test)`);
-}
-if (!existsSync(CLI)) refuse('the agent is not built (npm run build)');
-
-let agent: ResultPromise | undefined;
-let storm: ResultPromise | undefined;
-const teardown = teardownOnce(async () => {
-  storm?.kill('SIGTERM');
-  await storm?.catch(() => undefined);
-  agent?.kill('SIGTERM');
-  await agent?.catch(() => undefined);
-  await cleanup();
+const { minutes, kills, rate } = await benchOptions('soak', {
+  numbers: {
+    minutes: { default: 30, min: 0, help: 'minutes of the scraped storm (phase 2)' },
+    kills: { default: 20, min: 0, help: 'SIGKILLs of bpftrace under the storm (phase 1)' },
+    rate: { default: 1000, min: 1, help: 'INCONSISTENT skbs a second' },
+  },
+  tools: ['bpftrace', 'python3', 'ip'],
 });
+
+// every process a step starts is the teardown's (teardown.own): Ctrl-C or the end stops them, then this
+const teardown = teardownOnce(cleanup);
 
 try {
   const tap = await tapHost();
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  agent = execa(process.execPath, [CLI, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { reject: false, buffer: false, stdout: 'ignore', stderr: 'ignore' });
-  await waitReady(base, agent, 120_000);
+  const agent = await startNode(teardown, serveArgs(CLI));
+  const { base } = agent;
   const total = async () => (await fetchMetrics(base)).sum('frag_list_inconsistent_total');
-  const startStorm = (seconds: number) => execa('ip', ['netns', 'exec', tap.ns, 'python3', INJECT, tap.dev, '198.18.0.2', '198.18.0.1',
-    String(Math.ceil(seconds * rate)), '--rate', String(rate)], { reject: false });
+  const startStorm = (seconds: number) => {
+    teardown.check('a storm');
+    return teardown.own(execa('ip', ['netns', 'exec', tap.ns, 'python3', INJECT, tap.dev, '198.18.0.2', '198.18.0.1',
+      String(Math.ceil(seconds * rate)), '--rate', String(rate)], { reject: false }));
+  };
   const settle = async (injected: number, before: number) => {
     // counted when the counter stops moving for three print intervals
     let last = -1;
     for (let still = 0; still < 3; await sleep(1000)) { const t = await total(); still = t === last ? still + 1 : 0; last = t; }
     return last - before;
   };
-  const agentPid = agent.pid!;
+  const agentPid = agent.pid;
   const start = { node: rss(agentPid), bpftrace: rss(await childBpftrace(agentPid)) };
   process.stdout.write(`soak: agent pid ${agentPid}, storm ${rate} INCONSISTENT skbs/s, ${kills} kills, then ${minutes} min\n`);
   process.stdout.write(`start RSS: node ${mb(start.node.rss)}, bpftrace ${mb(start.bpftrace.rss)}\n`);
@@ -68,7 +55,7 @@ try {
   if (kills > 0) {
     const before = await total();
     const m0 = await fetchMetrics(base);
-    storm = startStorm(3600 * 24);
+    const storm = startStorm(3600 * 24);
     const t0 = Date.now();
     for (let i = 0; i < kills; i++) {
       await sleep(2000);
@@ -84,7 +71,6 @@ try {
     }
     storm.kill('SIGTERM');
     const injected = Number(String((await storm).stdout).trim());
-    storm = undefined;
     const counted = await settle(injected, before);
     const m1 = await fetchMetrics(base);
     const seconds = (Date.now() - t0) / 1000;
@@ -98,7 +84,7 @@ try {
     const before = await total();
     const m0 = await fetchMetrics(base);
     const cpu0 = cpuSeconds(agentPid), t0 = Date.now();
-    storm = startStorm(minutes * 60);
+    const storm = startStorm(minutes * 60);
     const latencies: number[] = [];
     let scrapeErrors = 0;
     while (storm.exitCode === null) {
@@ -108,7 +94,6 @@ try {
       await sleep(Math.max(0, 100 - (performance.now() - s)));
     }
     const injected = Number(String((await storm).stdout).trim());
-    storm = undefined;
     const cpu = (cpuSeconds(agentPid) - cpu0) / ((Date.now() - t0) / 1000);
     const counted = await settle(injected, before);
     const m1 = await fetchMetrics(base);
@@ -123,7 +108,8 @@ try {
     if (counted !== injected) process.exitCode = 1;
   }
 } catch (err) {
-  if (!teardown.interrupted) throw err;
+  // a step that ran into the teardown (Ctrl-C) stopped itself: that is no failure of the run
+  if (!teardown.interrupted && !(err instanceof TeardownBegun)) throw err;
 } finally {
   await teardown.run();
 }
