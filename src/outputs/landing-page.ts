@@ -4,7 +4,7 @@
 // an exporter-toolkit landing page shows. Pure: counters in, HTML out.
 import type { Counters } from '../state/counters.js';
 import type { Danger, Judge } from '../state/danger.js';
-import { splitLabel } from '../state/hook-culprit.js';
+import { perHook, splitLabel } from '../state/hook-culprit.js';
 
 export interface Build { version: string; bpftraceVersion: string; kernel: string; nodeVersion: string }
 
@@ -32,8 +32,9 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};
 
 export function landingPage(v: LandingView): string {
   const states = STATES.filter((s) => v.mode.counters.includes(s.counter));
+  const totals = new Map(states.map((s) => [s.counter, new Map(perHook(v.counters, s.counter))]));
   const cells = (hook: string) => states.map((s) => {
-    const total = v.counters.series(s.counter).reduce((sum, [label, n]) => (splitLabel(label).hook === hook ? sum + n : sum), 0);
+    const total = totals.get(s.counter)!.get(hook) ?? 0;
     const d = v.danger({ kind: s.counter, hook, ...s.is });
     const cls = total > 0 ? `seen ${d.alert}` : d.alert;
     return `<td class="n">${total}</td><td class="${cls}" title="${esc(d.why)}">${MEANING[d.alert]}</td>`;
