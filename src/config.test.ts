@@ -98,3 +98,17 @@ test('watch refuses bad addresses and names, one line each', () => {
   assert.throws(() => watchConfig(['--duration', '-5']), /--duration/);
   assert.throws(() => watchConfig(['--stack']), /--stack: unknown flag/);
 });
+
+test('crash directories and the state directory: defaults, the environment, "" turns them off, relative paths refused', () => {
+  const d = serveConfig([], {});
+  assert.deepEqual(d.crashDirs, ['/sys/fs/pstore', '/var/lib/systemd/pstore', '/var/crash']);
+  assert.equal(d.stateDir, '/var/lib/fraglist-exporter');
+  const off = serveConfig(['--state.dir='], { FRAGLIST_KERNEL_CRASH_DIRS: '' });
+  assert.deepEqual(off.crashDirs, []);
+  assert.equal(off.stateDir, undefined);
+  assert.deepEqual(serveConfig(['--kernel.crash-dirs=/a, /b/c ,'], {}).crashDirs, ['/a', '/b/c']);
+  assert.deepEqual(doctorConfig([], { FRAGLIST_STATE_DIR: '/srv/flx' }).stateDir, '/srv/flx');
+  assert.throws(() => serveConfig(['--kernel.crash-dirs=/a,b'], {}), /--kernel.crash-dirs: "b" is not an absolute path/);
+  assert.throws(() => serveConfig(['--state.dir=state'], {}), /--state.dir: "state" is not one absolute path/);
+  assert.throws(() => serveConfig(['--web.telemetry-path=/crashes'], {}), /must be a path like \/metrics/);
+});

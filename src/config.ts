@@ -24,12 +24,17 @@ export interface ServeConfig {
   summarySchedule: string;
   recheckSchedule: string;
   filters: ServeFilters;
+  crashDirs: string[];
+  /** undefined: keep nothing across restarts (--state.dir="") */
+  stateDir?: string;
 }
 
 /** serve's in-kernel filters as typed: an agent watching one flow or one interface (by name; bpftrace/args.ts's KernelFilters has it resolved) */
 export interface ServeFilters { srcIp?: string; dstIp?: string; interface?: string; gsoOnly: boolean }
 
-export interface DoctorConfig { json: boolean; bpftracePath: string; mode: ModeName | 'auto'; fraglistFix: FraglistFixOverride }
+export interface DoctorConfig {
+  json: boolean; bpftracePath: string; mode: ModeName | 'auto'; fraglistFix: FraglistFixOverride; crashDirs: string[]; stateDir?: string;
+}
 
 export interface WatchConfig {
   gsoOnly: boolean;
@@ -70,7 +75,7 @@ const cronSpec: Parse<string> = (raw, f) => {
   return raw;
 };
 const urlPath: Parse<string> = (raw, f) => {
-  if (!/^\/[\w\-./]*$/.test(raw) || raw === '/' || ['/healthz', '/readyz', '/events'].includes(raw)) {
+  if (!/^\/[\w\-./]*$/.test(raw) || raw === '/' || ['/healthz', '/readyz', '/events', '/crashes'].includes(raw)) {
     throw new UsageError(`--${f}: "${raw}" must be a path like /metrics, not / or another endpoint`);
   }
   return raw;
@@ -86,6 +91,18 @@ const parseListenAddress: Parse<ListenAddress> = (raw, f) => {
   const numeric = /^[\d.]+$/.test(host);
   if (m[2] && isIP(host) === 0 && (numeric || !/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/.test(host))) throw new UsageError(`--${f}: "${host}" is not a host name or address`);
   return { host, port };
+};
+
+/** comma-separated absolute paths; "" is none */
+const absolutePaths: Parse<string[]> = (raw, f) => {
+  const paths = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  const bad = paths.find((p) => !p.startsWith('/') || p.includes('\0'));
+  if (bad !== undefined) throw new UsageError(`--${f}: "${bad}" is not an absolute path`);
+  return paths;
+};
+const absolutePath: Parse<string> = (raw, f) => {
+  if (!raw.startsWith('/') || raw.includes(',') || raw.includes('\0')) throw new UsageError(`--${f}: "${raw}" is not one absolute path`);
+  return raw;
 };
 
 const trueOrFalse: Parse<boolean> = (raw, f) => {
@@ -124,6 +141,10 @@ export const SERVE_FLAGS = {
   filterDstIp: flag('filter.dst-ip', '', 'count only skbs to this address', optional(ipAddress)),
   filterInterface: flag('filter.interface', '', 'count only skbs on this interface (of the agent\'s network namespace)', optional(interfaceName)),
   filterGsoOnly: flag('filter.gso-only', 'false', 'count only GSO skbs (true|false)', trueOrFalse),
+  crashDirs: flag('kernel.crash-dirs', '/sys/fs/pstore,/var/lib/systemd/pstore,/var/crash',
+    'where this host keeps kernel crash records (pstore, systemd-pstore, kdump), comma-separated; read on start and each re-check; "" turns it off', absolutePaths),
+  stateDir: flag('state.dir', '/var/lib/fraglist-exporter', 'the agent\'s own directory: crash records already read, the last words before a crash, the previous run\'s start; "" keeps nothing',
+    optional(absolutePath)),
 };
 
 export const WATCH_FLAGS = {
@@ -142,6 +163,8 @@ export const DOCTOR_FLAGS = {
   bpftracePath: SERVE_FLAGS.bpftracePath,
   mode: SERVE_FLAGS.mode,
   fraglistFix: SERVE_FLAGS.fraglistFix,
+  crashDirs: SERVE_FLAGS.crashDirs,
+  stateDir: SERVE_FLAGS.stateDir,
 };
 
 const envName = (flagName: string) => `FRAGLIST_${flagName.toUpperCase().replace(/[.-]/g, '_')}`;

@@ -4,11 +4,18 @@ import type { DoctorConfig } from './config.js';
 import { crashesOnFraglistWithoutList } from './kernel/fraglist-fix.js';
 import type { HostFacts } from './kernel/host.js';
 import type { Verdict } from './preflight.js';
+import { CrashRecords, type CrashReport } from './crash/crash-records.js';
+import { lastWordsTarget } from './crash/last-words.js';
 import { prepareHost } from './tracer.js';
 
 export async function doctor(config: DoctorConfig): Promise<number> {
   const { facts: kernelFacts, verdict, fraglistFix } = await prepareHost(config);
   const facts = { ...kernelFacts, fraglistFix }; // as serve will run: --kernel.fraglist-fix applied
+  // read only: doctor remembers nothing in the state directory
+  const lastWords = lastWordsTarget(config.stateDir);
+  const crash = config.crashDirs.length
+    ? new CrashRecords(config.crashDirs, config.stateDir, lastWords.kind === 'file' ? lastWords.path : undefined, { readOnly: true }).refresh()
+    : undefined;
   if (config.json) {
     process.stdout.write(JSON.stringify({
       ...facts, gsoNames: Object.fromEntries(facts.gsoNames),
@@ -18,16 +25,17 @@ export async function doctor(config: DoctorConfig): Promise<number> {
         problems: verdict.problems, modes: verdict.modes,
       },
       canServe: verdict.plans.length > 0,
+      crash: { ...(crash ?? { dirs: [] }), lastWords: lastWords.path ?? null },
     }, null, 2) + '\n');
   } else {
-    process.stdout.write(render(facts, verdict));
+    process.stdout.write(render(facts, verdict, crash, lastWords));
   }
   return verdict.plans.length ? 0 : 1;
 }
 
 const mark = (ok: boolean | undefined) => (ok === undefined ? '[ ? ]' : ok ? '[ok ]' : '[!! ]');
 
-function render(h: HostFacts, v: Verdict): string {
+function render(h: HostFacts, v: Verdict, crash: CrashReport | undefined, lastWords: ReturnType<typeof lastWordsTarget>): string {
   const out: string[] = [];
   const line = (ok: boolean | undefined, what: string) => out.push(`${mark(ok)} ${what}`);
   out.push('fraglist-exporter doctor', '');
@@ -53,6 +61,19 @@ function render(h: HostFacts, v: Verdict): string {
   }[h.fraglistFix.state]} (${h.fraglistFix.why})${crashesOnFraglistWithoutList(h.fraglistFix.state)
     ? '; FRAGLIST skbs without a list page wherever seen (--kernel.fraglist-fix=fixed if it has it)' : ''}`);
   line(true, `GSO flag names from ${h.gsoNamesSource === 'btf' ? 'the kernel BTF' : 'the built-in table for this release'}`);
+  if (!crash) line(undefined, 'kernel crash records: not read (--kernel.crash-dirs="")');
+  else {
+    const seg = crash.records.filter((r) => r.class === 'segmentation').length;
+    const where = crash.dirs.filter((d) => !crash.missingDirs.includes(d));
+    line(seg === 0, `kernel crash records: ${crash.records.length} (${seg} in GSO segmentation) in ${where.join(', ') || 'none of the crash directories (none exists)'}`);
+    const latest = crash.records[0];
+    if (latest) out.push(`      latest: ${latest.time} class ${latest.class}, function ${latest.function}${latest.rip ? ` (RIP ${latest.rip.function}+${latest.rip.offset})` : ''}: ${latest.summary}`);
+  }
+  line(lastWords.kind !== 'none', `last words before a crash go to ${{
+    pmsg: `${lastWords.path} (pstore's user messages, kept by ramoops over a reboot)`,
+    file: `${lastWords.path} (no /dev/pmsg0 on this kernel: a ring file in the state directory, synced per line)`,
+    none: 'nowhere (--state.dir="" and no /dev/pmsg0)',
+  }[lastWords.kind]}`);
   out.push('', 'Watched kernel functions (for the kprobe and fentry modes):');
   for (const f of h.functions) {
     const state = !f.inKallsyms ? 'absent or inlined' : f.traceable === false ? 'present, not traceable' : f.traceable ? 'traceable' : 'present';

@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
 import { UsageError, type ServeConfig } from './config.js';
 import { staleAfterMs, Watchdog } from './bpftrace/watchdog.js';
+import { openCrashWatch } from './crash/crash-watch.js';
 import { inspectHost } from './kernel/host.js';
 import { lookupInterface, NO_INTERFACE, resolveInterface, type InterfaceId } from './kernel/interface.js';
 import { eventLogLine } from './outputs/event-log.js';
@@ -35,11 +36,15 @@ export async function serve(config: ServeConfig): Promise<number> {
   const logLimit = new LogLimiter(1, 10_000);
   const eventLogLimit = new LogLimiter(10, 60_000);
   const host = await prepareHost(config);
+  const crash = openCrashWatch(config, log);
   const tracer = await startTracer(host, {
     bpftracePath: config.bpftracePath, printIntervalSeconds: config.printInterval,
     sampleRatePerSecond: config.sampleRate, filters: { ...addressFilters, interfaceId }, eventsCapacity: config.eventsBuffer, restart: true,
   }, {
-    applied: (a) => logApplied(log, a, a.kind === 'event' ? eventLogLimit : logLimit, host.danger),
+    applied: (a) => {
+      logApplied(log, a, a.kind === 'event' ? eventLogLimit : logLimit, host.danger);
+      if (a.kind === 'event') crash.heard(a.event, host.danger);
+    },
     stderr: (line) => { const held = stderrLimit.take('stderr'); if (held !== undefined) log.warn({ stderr: line.slice(0, 500), held_back: held }, 'bpftrace'); },
     exited(info, tail, state) {
       state.status.detached();
@@ -49,6 +54,7 @@ export async function serve(config: ServeConfig): Promise<number> {
     refused: (mode, next, why, tail) => log.warn({ mode, next, why, stderr: tail }, `${mode} mode was refused at attach time${next ? `; trying ${next}` : ''}`),
   });
   if ('error' in tracer) {
+    crash.close();
     process.stderr.write(`fraglist-exporter: ${tracer.error}\n`);
     return 1;
   }
@@ -64,9 +70,9 @@ export async function serve(config: ServeConfig): Promise<number> {
   const registries = createRegistries(state, status, {
     version: VERSION, bpftraceVersion: facts.bpftrace.version ?? 'unknown', kernel: facts.kernelRelease, gsoNamesSource: facts.gsoNamesSource,
     fraglistFix: host.fraglistFix,
-  });
+  }, crash.view);
   const app = createApp(state, status, registries, config.telemetryPath, log, {
-    danger: host.danger,
+    danger: host.danger, crash: crash.view,
     build: { version: VERSION, bpftraceVersion: facts.bpftrace.version ?? 'unknown', kernel: facts.kernelRelease, nodeVersion: process.version },
   });
   const server = createWebServer(app, webConfig, log);
@@ -76,6 +82,7 @@ export async function serve(config: ServeConfig): Promise<number> {
   } catch (err) {
     watchdog.stop();
     await supervisor.stop();
+    crash.close();
     process.stderr.write(`fraglist-exporter: --web.listen-address: cannot listen on ${config.listen.host}:${config.listen.port}: ${(err as Error).message}\n`);
     return 1;
   }
@@ -93,6 +100,7 @@ export async function serve(config: ServeConfig): Promise<number> {
     schedule(log, config.summarySchedule, 'summary', () => log.info(summary(state), 'summary')),
     schedule(log, config.recheckSchedule, 'recheck', async () => {
       if (interfaceName) await followInterface();
+      crash.refresh();
       // compared with the last assessment on paper, not with the running mode: after an attach-time
       // fallback those differ for good, and only a change is news
       const again = assess(await inspectHost(config.bpftracePath, { mountTracefs: false }), config.mode);
@@ -124,6 +132,7 @@ export async function serve(config: ServeConfig): Promise<number> {
       server.close();
       server.closeAllConnections();
       await supervisor.stop();
+      crash.close();
       log.info(summary(state), 'stopped');
       resolve(0);
     };

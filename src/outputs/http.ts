@@ -8,13 +8,14 @@ import { KIND } from '../probes/program.js';
 import type { Judge } from '../state/danger.js';
 import type { TracerState } from '../state/tracer-state.js';
 import { landingPage, type Build } from './landing-page.js';
+import type { CrashView } from './crash-metrics.js';
 import type { Health } from './metrics.js';
 
 const EVENT_KINDS = Object.keys(KIND);
 
 export function createApp(
   state: TracerState, health: Health, registries: { text: Registry; openMetrics: Registry }, telemetryPath: string, log: Logger,
-  host: { build: Build; danger: Judge },
+  host: { build: Build; danger: Judge; crash?: CrashView },
 ): RequestListener {
   const app = express();
   app.disable('x-powered-by');
@@ -32,6 +33,12 @@ export function createApp(
     }
     const events = state.events.list().filter((e) => !kind || e.kind === kind);
     res.json({ capacity: state.events.capacity, count: events.length, events });
+  });
+  // the crash records of this host, each parsed and joined with the agent's last words before it
+  app.get('/crashes', (_req, res) => {
+    if (!host.crash) { res.status(404).type('text/plain').send('crash records are not read (--kernel.crash-dirs="")\n'); return; }
+    const report = host.crash.report();
+    res.json({ ...report, previousStart: host.crash.previousStartMs ? new Date(host.crash.previousStartMs).toISOString() : null });
   });
   app.get('/', (_req, res) => {
     res.type('html').send(landingPage({

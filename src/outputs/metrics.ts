@@ -6,6 +6,7 @@ import { perHook, splitLabel } from '../state/hook-culprit.js';
 import type { FraglistFix } from '../kernel/fraglist-fix.js';
 import type { Counters } from '../state/counters.js';
 import type { TracerState } from '../state/tracer-state.js';
+import { registerCrashMetrics, type CrashView } from './crash-metrics.js';
 import { PROM_CLIENT_EVENT_LOOP, registerEventLoopDelay } from './event-loop.js';
 
 /** What the agent knows beyond the counters: the tracer reporting on time (src/bpftrace/watchdog.ts), the filtered interface present. */
@@ -38,11 +39,14 @@ const HOOK_COUNTERS: Record<string, [counter: string, help: string]> = {
  * OpenMetrics registry renders it, so an object shared with the text registry
  * would lose its `_total` there after the first OpenMetrics scrape.
  */
-export function createRegistries(state: TracerState, health: Health, build: BuildInfo): { text: Registry; openMetrics: Registry } {
+export function createRegistries(state: TracerState, health: Health, build: BuildInfo, crash?: CrashView): { text: Registry; openMetrics: Registry } {
   const text = new Registry();
   const openMetrics = new Registry();
   openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as typeof Registry.PROMETHEUS_CONTENT_TYPE);
-  for (const r of [text, openMetrics]) registerMetrics(r, state, health, build);
+  for (const r of [text, openMetrics]) {
+    registerMetrics(r, state, health, build);
+    if (crash) registerCrashMetrics(r, crash);
+  }
   return { text, openMetrics };
 }
 

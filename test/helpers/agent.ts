@@ -2,7 +2,9 @@
 // its endpoints. Tests stop it with stop(), which also checks its exit.
 import assert from 'node:assert/strict';
 import { execa, type ResultPromise } from 'execa';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -30,9 +32,12 @@ export interface Agent {
 
 export async function startAgent(args: string[] = [], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<Agent> {
   const port = await freePort();
+  // a state directory of its own (not this host's /var/lib/fraglist-exporter), removed when the agent ends
+  const stateDir = mkdtempSync(join(tmpdir(), 'flx-state-'));
   // with node's flags as shipped: the tests run the agent the launchers run
-  const proc = execa(process.execPath, [...AGENT_NODE_OPTIONS, CLI, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...args],
+  const proc = execa(process.execPath, [...AGENT_NODE_OPTIONS, CLI, 'serve', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', `--state.dir=${stateDir}`, ...args],
     { reject: false, buffer: true, all: true, env });
+  void proc.finally(() => rmSync(stateDir, { recursive: true, force: true }));
   const base = `http://127.0.0.1:${port}`;
   const get = (path: string, headers: Record<string, string> = {}) => fetch(base + path, { headers });
   try {
