@@ -48,6 +48,9 @@ type CulpritCounter = (typeof CULPRIT_COUNTERS)[number];
  */
 export const perHookTotal = (counter: CulpritCounter) => `instance_hook:${counter}:sum`;
 
+/** how long the crash page fires: the first hour of the agent run that read the record */
+export const CRASH_PAGE_SECONDS = 3600;
+
 export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
   const sel = (metric: string, more = '') => `${metric}{${s.jobSelector}${more ? `,${more}` : ''}}`;
   /**
@@ -63,6 +66,8 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
   const culpritAnnotation = (counter: CulpritCounter) => ({
     culprit: `{{ with ${culpritQuery(counter)} }}{{ . | first | label "culprit" }}{{ else }}unseen{{ end }}`,
   });
+  /** a label of the host's newest segmentation crash (its info series), for an annotation */
+  const crashInfo = (label: string, otherwise: string) => `{{ with query (printf \`${sel('frag_list_kernel_last_segmentation_crash_info', 'instance=%q')}\` $labels.instance) }}{{ . | first | label "${label}" }}{{ else }}${otherwise}{{ end }}`;
   const atCrashPoint = hookIn(CRASH_POINT_HOOKS);
   const atListCrashPoint = hookIn(LIST_CRASH_POINT_HOOKS), notAtListCrashPoint = hookNotIn(LIST_CRASH_POINT_HOOKS);
   const rule = (alert: string, severity: string, expr: string, forDuration: string | undefined, summary: string, description: string,
@@ -102,6 +107,22 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
           `FRAGLIST skbs without a frag_list at {{ $labels.hook }} on {{ $labels.instance }}${culprit('frag_list_fraglist_without_list_total', `;${cleared}`)}`,
           'About {{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list were seen at {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes (typically a BPF program pulling all data of a fraglist-GRO skb). This host\'s kernel has the 2024 fraglist fix (or its agent does not say: frag_list_kernel_fraglist_fix_info), so they are harmless here; kernels without it crash on them in skb_segment_list.',
           culpritAnnotation('frag_list_fraglist_without_list_total')),
+      ],
+    },
+    {
+      // after the reboot: the crash no page could beat (the kernel died in the softirq that made the skb)
+      name: 'fraglist-exporter.crashes',
+      rules: [
+        // newer than the previous run's start: no run has reported it; for the first hour of the run that found it
+        rule('FragListKernelCrashedInSegmentation', s.pageSeverity,
+          `(${sel('frag_list_kernel_last_crash_timestamp_seconds', 'class="segmentation"')} > on (job, instance) ${sel('frag_list_agent_previous_start_timestamp_seconds')})`
+          + ` * on (job, instance) group_left (function, culprit) ${sel('frag_list_kernel_last_segmentation_crash_info')}`
+          + ` and on (job, instance) time() - ${sel('process_start_time_seconds')} < ${CRASH_PAGE_SECONDS}`, undefined,
+          `The kernel of {{ $labels.instance }} ${crashInfo('summary', 'crashed in GSO segmentation ({{ $labels.function }})')}`,
+          'The kernel of {{ $labels.instance }} crashed in {{ $labels.function }} (GSO segmentation) at {{ $value | humanizeTimestamp }} and the host rebooted;'
+          + ' its crash record (pstore or kdump) was read by the agent after the reboot. Culprit: {{ $labels.culprit }} (the writer of the last critical skb the agent heard before the crash;'
+          + ' "unknown" when the kernel died before the agent heard any). The record, parsed: the agent\'s /crashes.',
+          { culprit: '{{ $labels.culprit }}', function: '{{ $labels.function }}' }),
       ],
     },
     {

@@ -55,6 +55,9 @@ const CULPRIT_PANEL: PanelSpec = { title: 'Culprits: who left skbs in a crash st
     { expr: sinceRange('frag_list_fraglist_without_list_total'), legend: 'FRAGLIST without a list', instant: true },
   ] };
 
+/** hosts whose newest segmentation crash record is less than 30 days old, valued by its time */
+const CRASHED_30D = `frag_list_kernel_last_crash_timestamp_seconds{${F},class="segmentation"} > time() - 30 * 86400`;
+
 const FLEET: DashboardSpec = {
   uid: 'fraglist-fleet', title: 'frag_list / Fleet overview',
   description: 'Hosts seeing skbs in the states that crash skb_segment, and the health of the tracers that look for them.',
@@ -99,6 +102,14 @@ const FLEET: DashboardSpec = {
           { expr: `sum(rate(frag_list_events_suppressed_total{${F}}[$__rate_interval]))`, legend: 'suppressed' },
           { expr: `sum(rate(frag_list_events_lost_total{${F}}[$__rate_interval]))`, legend: 'lost' },
         ] },
+    ] },
+    { title: 'Kernel crashes', panels: [
+      { title: 'Hosts that crashed in GSO segmentation (30 days)', kind: 'stat', unit: 'none', expectsData: true, width: 6,
+        description: 'Hosts whose kernel crash record (pstore, kdump), read by the agent after the reboot, is in GSO segmentation and less than 30 days old: the crash no page could beat.',
+        targets: [{ expr: `count(${CRASHED_30D}) or vector(0)`, instant: true }] },
+      { title: 'Hosts that crashed in GSO segmentation: function and culprit', kind: 'table', unit: 'dateTimeAsIso', expectsData: false, width: 18,
+        description: 'The newest segmentation crash of each host (30 days): when, the function, and the culprit of the last critical skb the agent heard before it ("unknown": the kernel died first); the summary has the flow. The record, parsed: the agent\'s /crashes.',
+        targets: [{ expr: `topk(20, ${CRASHED_30D}) * on (job, instance) group_left (function, culprit, summary) frag_list_kernel_last_segmentation_crash_info{${F}}`, instant: true }] },
     ] },
     { title: 'Tracer health', panels: [
       { title: 'Tracer restarts', kind: 'timeseries', unit: 'none', expectsData: true, width: 12,
@@ -145,6 +156,14 @@ const HOST: DashboardSpec = {
           { expr: rate('frag_list_events_sampled_total', 'instance, hook'), legend: 'sampled {{hook}}' },
           { expr: rate('frag_list_events_suppressed_total', 'instance, hook'), legend: 'suppressed {{hook}}' },
         ] },
+    ] },
+    { title: 'Kernel crashes', panels: [
+      { title: 'Crash records on this host', kind: 'table', unit: 'none', expectsData: false, width: 8,
+        description: 'Kernel crash records kept by pstore or kdump (--kernel.crash-dirs), by class (segmentation: in GSO segmentation) and function.',
+        targets: [{ expr: `frag_list_kernel_crash_records{${F}}`, instant: true }] },
+      { title: 'Newest crash in GSO segmentation', kind: 'table', unit: 'dateTimeAsIso', expectsData: false, width: 16,
+        description: 'When, the function, the culprit of the last critical skb the agent heard before it, and the flow (summary). Every record, parsed: the agent\'s /crashes.',
+        targets: [{ expr: `frag_list_kernel_last_crash_timestamp_seconds{${F},class="segmentation"} * on (job, instance) group_left (function, culprit, summary) frag_list_kernel_last_segmentation_crash_info{${F}}`, instant: true }] },
     ] },
     { title: 'Tracer', panels: [
       { title: 'Attach status per hook', kind: 'table', unit: 'none', expectsData: true, width: 12,
