@@ -33,6 +33,8 @@ export function valuesSchema(): Schema {
         seccompProfile: { enum: ['RuntimeDefault', 'Unconfined'] },
       }),
       hostPaths: { type: 'object', additionalProperties: { type: 'string', pattern: '^/' } },
+      crashDirs: { type: 'object', propertyNames: { pattern: '^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$' }, additionalProperties: { type: 'string', pattern: '^/[^,]*$' } },
+      stateDir: { type: 'string', pattern: '^(/.*)?$' },
       hostNetwork: bool,
       nodeSelector: strings,
       tolerations: { type: 'array', items: { type: 'object' } },

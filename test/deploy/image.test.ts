@@ -8,7 +8,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fetchMetrics, freePort, inconsistentCounted, waitReady } from '../helpers/agent.js';
 import { renderChart, type K8sObject } from '../helpers/kubernetes.js';
 import { root } from '../helpers/repo.js';
@@ -24,6 +26,7 @@ describe('container image', () => {
   const madeDirs: string[] = [];
   let daemonSet: K8sObject;
   let rootfs: string;
+  let stateDir: string | undefined;
 
   before(async () => {
     const t0 = Date.now();
@@ -33,7 +36,9 @@ describe('container image', () => {
     rootfs = rootfsPath;
     await podman.run(['load', '--quiet', '--input', archive]);
     process.stdout.write(`# image built and loaded in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
-    daemonSet = (await renderChart([{ image: { repository: 'localhost/fraglist-exporter', tag: version } }])).find((o) => o.kind === 'DaemonSet')!;
+    // the agent's state directory on this host: one of the test's own, removed after it
+    stateDir = mkdtempSync(join(tmpdir(), 'flx-image-state-'));
+    daemonSet = (await renderChart([{ image: { repository: 'localhost/fraglist-exporter', tag: version }, stateDir }])).find((o) => o.kind === 'DaemonSet')!;
     for (const dir of podRunFlags(daemonSet).createDirs) {
       if (!existsSync(dir)) { mkdirSync(dir, { recursive: true }); madeDirs.push(dir); }
     }
@@ -41,6 +46,7 @@ describe('container image', () => {
   after(async () => {
     await podman.remove();
     for (const dir of madeDirs) rmdirSync(dir);
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     await cleanup();
   });
 

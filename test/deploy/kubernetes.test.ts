@@ -102,10 +102,23 @@ test('every value of values.yaml, set to a non-default, lands where it should', 
   check('resources', () => assert.deepEqual(c.resources, v.resources));
   check('securityContext.capabilities', () => assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'], add: v.securityContext.capabilities }));
   check('securityContext.seccompProfile', () => assert.deepEqual(pod.securityContext.seccompProfile, { type: v.securityContext.seccompProfile }));
+  const own = (name: string) => name === 'web-config' || name === 'state' || name.startsWith('crash-');
   check('hostPaths', () => {
-    const paths = Object.fromEntries(pod.volumes.filter((x: any) => x.hostPath).map((x: any) => [x.name, x.hostPath.path]));
+    const paths = Object.fromEntries(pod.volumes.filter((x: any) => x.hostPath && !own(x.name)).map((x: any) => [x.name, x.hostPath.path]));
     assert.deepEqual(paths, v.hostPaths);
-    for (const m of c.volumeMounts.filter((x: any) => x.name !== 'web-config')) { assert.equal(m.mountPath, v.hostPaths[m.name]); assert.equal(m.readOnly, true); }
+    for (const m of c.volumeMounts.filter((x: any) => !own(x.name))) { assert.equal(m.mountPath, v.hostPaths[m.name]); assert.equal(m.readOnly, true); }
+  });
+  check('crashDirs', () => {
+    assert.deepEqual([...config.crashDirs].sort(), Object.values(v.crashDirs as Record<string, string>).sort());
+    for (const [name, path] of Object.entries(v.crashDirs as Record<string, string>)) {
+      assert.equal(pod.volumes.find((x: any) => x.name === `crash-${name}`).hostPath.path, path);
+      assert.deepEqual(c.volumeMounts.find((m: any) => m.name === `crash-${name}`), { name: `crash-${name}`, mountPath: path, readOnly: true });
+    }
+  });
+  check('stateDir', () => {
+    assert.equal(config.stateDir, v.stateDir);
+    assert.deepEqual(pod.volumes.find((x: any) => x.name === 'state').hostPath, { path: v.stateDir, type: 'DirectoryOrCreate' });
+    assert.deepEqual(c.volumeMounts.find((m: any) => m.name === 'state'), { name: 'state', mountPath: v.stateDir }, 'read-write: the agent keeps its state there');
   });
   check('hostNetwork', () => { assert.equal(pod.hostNetwork, true); assert.equal(pod.dnsPolicy, 'ClusterFirstWithHostNet'); });
   check('nodeSelector', () => assert.deepEqual(pod.nodeSelector, { ...chartValues.nodeSelector, ...v.nodeSelector }, 'maps merge, as in Helm'));
@@ -134,7 +147,7 @@ test('every value of values.yaml, set to a non-default, lands where it should', 
     for (const s of selectors) assert.ok(s.includes(`{${v.alerts.jobSelector}`), `${s} does not start with the jobSelector given`);
     assert.doesNotMatch(JSON.stringify(rules), /job=\\"fraglist-exporter\\"/, 'no default selector left');
   });
-  const PAGES = ['FragListInconsistentSkb', 'FragListOverrunSkb', 'FragListFraglistWithoutListSkb'];
+  const PAGES = ['FragListInconsistentSkb', 'FragListOverrunSkb', 'FragListFraglistWithoutListSkb', 'FragListKernelCrashedInSegmentation'];
   check('alerts.pageSeverity', () => {
     for (const a of alerts.filter((r) => PAGES.includes(r.alert!))) assert.equal(a.labels?.severity, v.alerts.pageSeverity, a.alert);
     assert.equal(alerts.filter((r) => r.labels?.severity === v.alerts.pageSeverity).length, PAGES.length);
