@@ -8,7 +8,7 @@ import type { CrashView } from '../outputs/crash-metrics.js';
 import type { Judge } from '../state/danger.js';
 import type { DecodedEvent } from '../state/decoded-event.js';
 import { CrashRecords } from './crash-records.js';
-import { blamedWriter, crashState, flowOf, lastWordsTarget, LastWordsWriter } from './last-words.js';
+import { crashState, flowOf, lastWordsTarget, LastWordsWriter } from './last-words.js';
 import { recordRun } from './previous-run.js';
 
 export interface CrashWatch {
@@ -63,7 +63,7 @@ export function openCrashWatch(config: { crashDirs: string[]; stateDir?: string 
     view: records ? { report: () => records.report, previousStartMs } : undefined,
     heard(e, danger) {
       if (!writer || danger(e).level !== 'critical') return;
-      writer.write({ t: Date.now(), boot, kind: crashState(e), hook: e.hook, culprit: blamedWriter(e), flow: flowOf(e) });
+      writer.write({ t: Date.now(), boot, kind: crashState(e), hook: e.hook, culprit: e.culprit, flow: flowOf(e) });
     },
     refresh,
     close() { writer?.close(); writer = undefined; },

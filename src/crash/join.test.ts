@@ -34,3 +34,12 @@ test('a crash elsewhere is summarised by its RIP, never joined', () => {
   assert.equal(crashSummary({ class: 'other', function: 'other', rip: { function: 'ext4_foo', offset: '0x1/0x2' } }, 1, undefined),
     'crashed in ext4_foo, not in GSO segmentation');
 });
+
+test('a helper and the pull inside it heard in the last burst: the helper is blamed, whichever was heard last', () => {
+  const words = [start(0, A), heard(98_000, A), heard(98_400, A, '__skb_linearize')];
+  assert.equal(lastWordBefore(100_000, words)?.culprit, 'bpf_skb_pull_data');
+  // only the inner one heard: it is named
+  assert.equal(lastWordBefore(100_000, [start(0, A), heard(98_400, A, '__skb_linearize')])?.culprit, '__skb_linearize');
+  // the helper heard long before the last burst: not part of it
+  assert.equal(lastWordBefore(100_000, [start(0, A), heard(90_000, A), heard(98_400, A, '__skb_linearize')])?.culprit, '__skb_linearize');
+});

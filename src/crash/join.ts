@@ -1,5 +1,6 @@
 // A crash record joined with the agent's last words: the last critical event
 // the agent heard in the boot that crashed, shortly before the crash. Pure.
+import { WRITER_CALLS } from '../probes/program.js';
 import { CRASH_STATE_NAMES, type CrashState, type LastWord } from './last-words.js';
 import type { Oops } from './oops.js';
 
@@ -8,15 +9,26 @@ export const JOIN_WINDOW_MS = 5 * 60_000;
 /** The culprit of a crash the agent heard nothing before. */
 export const UNKNOWN_CULPRIT = 'unknown';
 
+/** Words this close to the newest are one burst: the same skbs seen at nested writers' returns. */
+export const BURST_MS = 1000;
+
 /**
  * The boot that crashed is the one of the newest word written before the
  * crash (each run writes a start word, so a boot whose agent heard nothing is
- * still known); its newest critical word within JOIN_WINDOW_MS is the one.
+ * still known); its critical words within JOIN_WINDOW_MS are the candidates.
+ * Of the last burst, the word of the outermost writer is the one: a helper a
+ * BPF program called (bpf_skb_pull_data) rather than the pull inside it
+ * (__skb_linearize), whichever of the two sampling let through last.
  */
 export function lastWordBefore(crashMs: number, words: readonly LastWord[]): LastWord | undefined {
   const before = words.filter((w) => w.t <= crashMs).sort((a, b) => a.t - b.t);
   const crashedBoot = before.at(-1)?.boot;
-  return before.filter((w) => w.boot === crashedBoot && w.kind !== 'start' && crashMs - w.t <= JOIN_WINDOW_MS).at(-1);
+  const heard = before.filter((w) => w.boot === crashedBoot && w.kind !== 'start' && crashMs - w.t <= JOIN_WINDOW_MS);
+  const newest = heard.at(-1);
+  if (!newest) return undefined;
+  const burst = heard.filter((w) => newest.t - w.t <= BURST_MS);
+  const calledByAnother = (w: LastWord) => burst.some((o) => o.culprit !== w.culprit && WRITER_CALLS.get(o.culprit ?? '')?.has(w.culprit ?? ''));
+  return burst.filter((w) => !calledByAnother(w)).at(-1) ?? newest;
 }
 
 /**

@@ -6,7 +6,6 @@
 // write and bounded. Debian's cloud kernels have no pmsg: the file is what runs.
 import { closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { FUNCTION_HOOKS } from '../probes/program.js';
 import type { DecodedEvent } from '../state/decoded-event.js';
 
 export const PMSG_DEVICE = '/dev/pmsg0';
@@ -42,22 +41,6 @@ export function flowOf(e: Pick<DecodedEvent, 'src' | 'dst' | 'sport' | 'dport'>)
   return `${at(e.src, e.sport)} -> ${at(e.dst, e.dport)}`;
 }
 
-/**
- * The writer a crash is blamed on: the outermost hooked writer in the culprit's
- * stack, else the culprit. A BPF program's bpf_skb_pull_data calls
- * __pskb_pull_tail (hook __skb_linearize): both writes are sampled, and the
- * helper the program called is the one to name, whichever was heard last.
- */
-export function blamedWriter(e: Pick<DecodedEvent, 'culprit' | 'culprit_stack'>): string {
-  const frames = (e.culprit_stack ?? []).map((f) => f.split('+')[0]);
-  for (let i = frames.length - 1; i >= 0; i--) {
-    const writer = WRITER_LABEL.get(frames[i]);
-    if (writer) return writer;
-  }
-  return e.culprit;
-}
-const WRITER_LABEL = new Map(FUNCTION_HOOKS.filter((h) => h.role === 'writer').map((h) => [h.fn, h.labels[0]]));
-
 export const lastWordLine = (w: LastWord): string => `${JSON.stringify(w)}\n`;
 
 const FIELD = /^[\w.:[\]> -]{1,120}$/;
@@ -88,15 +71,17 @@ export function lastWordsTarget(stateDir: string | undefined, pmsg = PMSG_DEVICE
 /**
  * Appends last words. A line is written and synced before write() returns: the
  * kernel may die a millisecond later. Sampled events are rate-limited in the
- * kernel already; this writes at most one line per `minGapMs`, the newest
- * waiting, so a storm costs a few syncs a second. The file keeps the last
- * `capacity` lines (rewritten whole, atomically, when it holds twice that).
+ * kernel already; this writes at most once per `minGapMs`, then the newest
+ * word of each hook and culprit that waited (nested writers, a helper and the
+ * pull inside it, both stay heard), so a storm costs a few syncs a second.
+ * The file keeps the last `capacity` lines (rewritten whole, atomically, when
+ * it holds twice that).
  */
 export class LastWordsWriter {
   private fd: number;
   private lines: number;
   private lastWriteMs = 0;
-  private pending?: LastWord;
+  private readonly pending = new Map<string, LastWord>();
   private timer?: NodeJS.Timeout;
   /** lines not written: their write failed */
   failed = 0;
@@ -107,32 +92,35 @@ export class LastWordsWriter {
   }
 
   write(w: LastWord, nowMs = Date.now()): void {
-    if (nowMs - this.lastWriteMs >= this.minGapMs) { this.writeNow(w, nowMs); return; }
-    this.pending = w;
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      const next = this.pending!;
-      this.pending = undefined;
-      this.writeNow(next, Date.now());
-    }, this.minGapMs - (nowMs - this.lastWriteMs));
+    if (nowMs - this.lastWriteMs >= this.minGapMs && !this.timer) { this.writeNow([w], nowMs); return; }
+    this.pending.set(`${w.hook}|${w.culprit}`, w);
+    this.timer ??= setTimeout(() => this.flush(Date.now()), Math.max(0, this.minGapMs - (nowMs - this.lastWriteMs)));
   }
 
   close(): void {
-    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
-    if (this.pending) this.writeNow(this.pending, Date.now());
+    if (this.timer) this.flush(Date.now());
     closeSync(this.fd);
   }
 
-  private writeNow(w: LastWord, nowMs: number): void {
+  private flush(nowMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const words = [...this.pending.values()].sort((a, b) => a.t - b.t);
+    this.pending.clear();
+    if (words.length) this.writeNow(words, nowMs);
+  }
+
+  private writeNow(words: LastWord[], nowMs: number): void {
     this.lastWriteMs = nowMs;
     try {
-      writeSync(this.fd, lastWordLine(w));
+      writeSync(this.fd, words.map(lastWordLine).join(''));
       if (this.target.kind === 'file') {
         fdatasyncSync(this.fd);
-        if (++this.lines >= 2 * this.capacity) this.trim();
+        this.lines += words.length;
+        if (this.lines >= 2 * this.capacity) this.trim();
       }
     } catch {
-      this.failed++;
+      this.failed += words.length;
     }
   }
 
