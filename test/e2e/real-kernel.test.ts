@@ -214,6 +214,13 @@ for (const suite of KERNELS) describe(`kernel-function modes on Debian ${suite}'
         process.stdout.write(`# ${release} ${mode} webhook: ${show}\n#   page: ${JSON.stringify({ labels: page.labels, annotations: page.annotations })}\n`);
       });
 
+      test('the same pull on a fixed kernel leaves no crash record: ramoops is loaded and empty, and the crash page stays quiet', () => {
+        assert.equal(result.pstoreBackend, 'ramoops', 'the guest kept a pstore backend, as the bullseye crash test does');
+        assert.deepEqual(r.crashes?.records, [], 'no crash record');
+        assert.ok(result.done, 'the kernel survived the pull');
+        assert.deepEqual(alerts.filter((a) => a.labels.alertname === 'FragListKernelCrashedInSegmentation'), []);
+      });
+
       // only where this host's gcc builds the kernel's modules (MODULE_SUITES): elsewhere the before hook says why, and there is no such test
       if (MODULE_SUITES.includes(suite)) test('a kernel module\'s skbs claiming paged data they do not have: OVERRUN at pskb_expand_head, one per skb, and the OVERRUN page', () => {
         assert.match(r.module ?? '', new RegExp(`overrun_skb: ${OVERRUN_SKBS} skbs with data_len 2000`), 'the module ran');

@@ -113,7 +113,17 @@ export interface GuestOptions {
   otherPhases?: string[];
   /** instead of the scenarios, guest_bench.py: rounds, and UDP_SEGMENT sends per run */
   bench?: { rounds: number; sends: number };
+  /**
+   * boots that follow each other in one qemu (guest-init.sh's flx_boots): "PHASES@DELAY_MS", PHASES a '+' list or
+   * "none". A panic reboots the guest (panic=1, RAM and ramoops kept); a virtio disk keeps the agent's state directory.
+   */
+  boots?: string[];
+  /** seconds each run holds after reading the crash records (a Prometheus on the host pages on them) */
+  reportHoldSeconds?: number;
 }
+
+/** RAM the guest's kernel leaves to ramoops (guest-init.sh loads it there): qemu keeps it over a reboot */
+const RAMOOPS_MEMMAP = 'memmap=1M$0x80000000';
 
 export async function runGuest(kernel: { root: string; vmlinuz: string }, modes: string[], timeoutMs: number, o: GuestOptions = {}): Promise<GuestRun> {
   const dir = mkdtempSync(join(tmpdir(), 'flx-guest-'));
@@ -133,6 +143,12 @@ export async function runGuest(kernel: { root: string; vmlinuz: string }, modes:
         FLX_BPFTRACE_ROOT: o.otherBpftraceRoot ?? '',
       },
     });
+    const disk = join(dir, 'state.img');
+    if (o.boots) {
+      writeFileSync(disk, '');
+      await execa('truncate', ['-s', '64M', disk]);
+      await execa('mkfs.ext4', ['-q', '-F', disk]);
+    }
     const nic = o.forward?.length
       ? ['-netdev', `user,id=n0,restrict=on,${o.forward.map(([h, g]) => `hostfwd=tcp:127.0.0.1:${h}-:${g}`).join(',')}`, '-device', 'virtio-net-pci,netdev=n0']
       : ['-nic', 'none'];
@@ -143,10 +159,11 @@ export async function runGuest(kernel: { root: string; vmlinuz: string }, modes:
       let partial = '';
       const qemu = execa('qemu-system-x86_64', [
         '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', '3072', '-display', 'none', '-monitor', 'none',
-        '-no-reboot', ...nic, '-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console', '-kernel', kernel.vmlinuz, '-initrd', cpio,
-        '-append', `console=ttyS0 panic=-1 quiet flx_modes=${modes.join(',')}${o.forward?.length ? ' flx_net=1' : ''} flx_hold=${o.holdSeconds ?? 0}${
+        ...(o.boots ? ['-drive', `file=${disk},format=raw,if=virtio`] : ['-no-reboot']), ...nic, '-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console', '-kernel', kernel.vmlinuz, '-initrd', cpio,
+        '-append', `console=ttyS0 ${o.boots ? 'panic=1' : 'panic=-1'} ${RAMOOPS_MEMMAP} quiet flx_modes=${modes.join(',')}${o.forward?.length ? ' flx_net=1' : ''} flx_hold=${o.holdSeconds ?? 0}${
           o.phases ? ` flx_phases=${o.phases.join(',')}` : ''}${o.delayMs !== undefined ? ` flx_delay_ms=${o.delayMs}` : ''}${
-          o.otherPhases ? ` flx_other_phases=${o.otherPhases.join(',')}` : ''}${o.bench ? ` flx_bench=${o.bench.rounds}:${o.bench.sends}` : ''}`,
+          o.otherPhases ? ` flx_other_phases=${o.otherPhases.join(',')}` : ''}${o.bench ? ` flx_bench=${o.bench.rounds}:${o.bench.sends}` : ''}${
+          o.boots ? ` flx_boots=${o.boots.join(',')}` : ''}${o.reportHoldSeconds ? ` flx_report_hold=${o.reportHoldSeconds}` : ''}`,
       ], { timeout: timeoutMs, reject: false, stdin: 'ignore', buffer: false });
       qemuPid = qemu.pid;
       qemu.stdout!.on('data', (chunk: Buffer) => {
@@ -158,6 +175,8 @@ export async function runGuest(kernel: { root: string; vmlinuz: string }, modes:
       await qemu;
       if (partial) lines.push({ at: Date.now(), line: partial });
       const text = lines.map((l) => l.line).join('\n');
+      // for a person reading a failed run: FLX_SERIAL_OUT=FILE keeps the console
+      if (process.env.FLX_SERIAL_OUT) writeFileSync(process.env.FLX_SERIAL_OUT, text);
       if (text.includes('FLX-KERNEL') || attempt === 3) return { serial: text, lines, seconds: (Date.now() - t0) / 1000, attempts: attempt };
     }
   } finally {
@@ -183,17 +202,19 @@ export interface ModeResult {
   typesFrom?: string;
   /** the pid of the tap phase's injecting process, in the guest's own PID namespace */
   injectorPid?: number;
+  /** the agent's /crashes at start */
+  crashes?: { records: Array<Record<string, any>>; skipped: Record<string, number> };
   log: string[];
 }
 
 /** Reads the FLX-* lines guest-scenario.sh prints, per mode. */
-export function parseSerial(serial: string): { kernel?: string; done: boolean; modes: Map<string, ModeResult>; kallsyms?: Set<string> } {
+export function parseSerial(serial: string): { kernel?: string; done: boolean; modes: Map<string, ModeResult>; kallsyms?: Set<string>; pstoreBackend?: string } {
   const modes = new Map<string, ModeResult>();
   const mode = (m: string) => {
     if (!modes.has(m)) modes.set(m, { ready: false, readySeconds: 0, snapshots: new Map(), events: new Map(), log: [] });
     return modes.get(m)!;
   };
-  let kernel: string | undefined, done = false, kallsyms: Set<string> | undefined;
+  let kernel: string | undefined, done = false, kallsyms: Set<string> | undefined, pstoreBackend: string | undefined;
   const lines = serial.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
@@ -201,6 +222,8 @@ export function parseSerial(serial: string): { kernel?: string; done: boolean; m
     if ((m = /^FLX-KERNEL (\S+)/.exec(line))) kernel = m[1];
     else if (line === 'FLX-DONE') done = true;
     else if ((m = /^FLX-KALLSYMS(.*)$/.exec(line))) kallsyms = new Set(m[1].split(' ').filter(Boolean));
+    else if ((m = /^FLX-PSTORE-BACKEND ?(.*)$/.exec(line))) pstoreBackend = m[1];
+    else if ((m = /^FLX-CRASHES (\S+) (.*)$/.exec(line))) mode(m[1]).crashes = JSON.parse(m[2]);
     else if ((m = /^FLX-READY (\S+) (\d) (\d+)/.exec(line))) Object.assign(mode(m[1]), { ready: m[2] === '1', readySeconds: Number(m[3]) });
     else if ((m = /^FLX-SNAP (\S+) (\S+)/.exec(line))) {
       const body: string[] = [];
@@ -216,5 +239,5 @@ export function parseSerial(serial: string): { kernel?: string; done: boolean; m
     else if ((m = /^FLX-INJECTOR (\S+) (\d+)$/.exec(line))) mode(m[1]).injectorPid = Number(m[2]);
     else if ((m = /^FLX-LOG (\S+) (.*)$/.exec(line))) mode(m[1]).log.push(m[2]);
   }
-  return { kernel, done, modes, kallsyms };
+  return { kernel, done, modes, kallsyms, pstoreBackend };
 }

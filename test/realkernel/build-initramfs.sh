@@ -46,13 +46,17 @@ tar -C / --exclude='python3.11/test' --exclude='python3.11/idlelib' --exclude='p
   -cf - usr/lib/python3.11 | tar -C "$root" -xf -
 
 # modules live in lib/ or usr/lib/ (trixie), plain or xz-compressed; busybox insmod wants them plain
-# (and the virtio NIC's chain, for a Prometheus on the host to scrape the agent through user networking)
+# (and the virtio NIC's chain, for a Prometheus on the host to scrape the agent through user networking;
+# ramoops and the virtio disk, for crash records and the agent's state over a reboot)
 find "$kroot" -path '*/modules/*' \( -name 'veth.ko*' -o -name 'tun.ko*' -o -name 'sch_ingress.ko*' -o -name 'cls_bpf.ko*' -o -name 'sch_netem.ko*' \
-  -o -name 'virtio.ko*' -o -name 'virtio_ring.ko*' -o -name 'virtio_pci*.ko*' -o -name 'failover.ko*' -o -name 'net_failover.ko*' -o -name 'virtio_net.ko*' \) | while read -r ko; do
+  -o -name 'virtio.ko*' -o -name 'virtio_ring.ko*' -o -name 'virtio_pci*.ko*' -o -name 'failover.ko*' -o -name 'net_failover.ko*' -o -name 'virtio_net.ko*' \
+  -o -name 'virtio_blk.ko*' -o -name 'reed_solomon.ko*' -o -name 'ramoops.ko*' \) | while read -r ko; do
+  # ramoops is loaded apart, with its memory region (guest-init.sh): loaded without one it takes no device
+  dest=$root/lib/modules; case "$ko" in */ramoops.ko*) dest=$root/lib/modules/pstore; mkdir -p "$dest" ;; esac
   case "$ko" in
-    *.xz) xz -dc "$ko" > "$root/lib/modules/$(basename "$ko" .xz)" ;;
-    *.zst) zstd -qdc "$ko" > "$root/lib/modules/$(basename "$ko" .zst)" ;;
-    *) cp "$ko" "$root/lib/modules/" ;;
+    *.xz) xz -dc "$ko" > "$dest/$(basename "$ko" .xz)" ;;
+    *.zst) zstd -qdc "$ko" > "$dest/$(basename "$ko" .zst)" ;;
+    *) cp "$ko" "$dest/" ;;
   esac
 done
 

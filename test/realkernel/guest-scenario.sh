@@ -17,7 +17,8 @@ url=http://127.0.0.1:$port
 cd /app
 
 echo "FLX-DOCTOR $mode $(node dist/src/cli.js doctor --mode "$kind" $bpftrace_flag | grep 'reads kernel types')"
-node dist/src/cli.js serve --mode "$kind" $bpftrace_flag --web.listen-address=:$port --sample.rate=50 --log.level=info > "/tmp/agent-$mode.log" 2>&1 &
+node dist/src/cli.js serve --mode "$kind" $bpftrace_flag --web.listen-address=:$port --sample.rate=50 --log.level=info \
+  --state.dir=/var/lib/fraglist-exporter --kernel.crash-dirs=/sys/fs/pstore > "/tmp/agent-$mode.log" 2>&1 &
 agent=$!
 t0=$(date +%s)
 ready=0
@@ -45,6 +46,12 @@ snap() {
 settle() { sleep 3; }   # two print intervals: the kernel counters reach the agent
 
 snap start
+# the crash records the agent read (pstore: ramoops, guest-init.sh), and doctor's word on them
+echo "FLX-CRASHES $mode $(wget -q -O - "$url/crashes")"
+node dist/src/cli.js doctor --mode "$kind" $bpftrace_flag --state.dir=/var/lib/fraglist-exporter --kernel.crash-dirs=/sys/fs/pstore \
+  | grep -A1 -E 'crash records|last words' | sed "s/^/FLX-DOCTOR-CRASH $mode /"
+# a Prometheus on the host reads them (the crash page)
+[ "${flx_report_hold:-0}" -gt 0 ] && sleep "$flx_report_hold"
 # the phases to run (flx_phases on the kernel command line), all by default
 phases=${flx_phases:-tcp,udpgro,pull,tap,overrun}
 case $mode in *@other) phases=${flx_other_phases:-$phases} ;; esac
@@ -104,7 +111,8 @@ $ip netns exec pr ethtool -K pr1 tx-gso-list off >/dev/null 2>&1
 $ip -n pr neigh add 198.18.15.2 lladdr "$($ip -n pb link show pb0 | awk '/link\/ether/ {print $2}')" dev pr1 nud permanent
 $ip -n pr link set dev pr0 xdpdrv obj test/realkernel/xdp_pass.bpf.o sec xdp
 delay_ms=${flx_delay_ms:-2000}
-$ip netns exec pr tc qdisc add dev pr1 root netem delay ${delay_ms}ms
+# 0: no delay queue, the skb goes from the pull to segmentation in one softirq
+[ "$delay_ms" -gt 0 ] && $ip netns exec pr tc qdisc add dev pr1 root netem delay ${delay_ms}ms
 echo "FLX-XDP $mode $($ip -n pr link show dev pr0 | grep -o 'prog/xdp id [0-9]*')"
 $ip netns exec pr tc qdisc add dev pr0 clsact
 $ip netns exec pr tc filter add dev pr0 ingress bpf da obj test/realkernel/pull_all.bpf.o sec tc
