@@ -53,8 +53,9 @@ export function openCrashWatch(config: { crashDirs: string[]; stateDir?: string 
       logged.add(r.hash);
       const fresh = previousStartMs === undefined || r.timeSeconds * 1000 > previousStartMs;
       const fields = { crash_class: r.class, function: r.function, culprit: r.culprit, time: r.time, path: r.path, rip: r.rip, comm: r.comm, release: r.release, new_since_last_run: fresh };
-      if (r.class === 'segmentation') log.error(fields, `kernel crash record: ${r.summary}`);
-      else log.warn(fields, `kernel crash record: ${r.summary}`);
+      // a record an earlier run reported is history: info
+      const level = !fresh ? 'info' : r.class === 'segmentation' ? 'error' : 'warn';
+      log[level](fields, `kernel crash record: ${r.summary}`);
     }
   };
   refresh();
