@@ -4,7 +4,7 @@ import { pino, type Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
 import { UsageError, type ServeConfig } from './config.js';
 import { staleAfterMs, Watchdog } from './bpftrace/watchdog.js';
-import { openCrashWatch } from './crash/crash-watch.js';
+import { openCrashWatch, type CrashWatch } from './crash/crash-watch.js';
 import { inspectHost } from './kernel/host.js';
 import { lookupInterface, NO_INTERFACE, resolveInterface, type InterfaceId } from './kernel/interface.js';
 import { eventLogLine } from './outputs/event-log.js';
@@ -36,14 +36,15 @@ export async function serve(config: ServeConfig): Promise<number> {
   const logLimit = new LogLimiter(1, 10_000);
   const eventLogLimit = new LogLimiter(10, 60_000);
   const host = await prepareHost(config);
-  const crash = openCrashWatch(config, log);
+  // opened once bpftrace runs: a host that cannot trace says so first
+  let crash: CrashWatch | undefined;
   const tracer = await startTracer(host, {
     bpftracePath: config.bpftracePath, printIntervalSeconds: config.printInterval,
     sampleRatePerSecond: config.sampleRate, filters: { ...addressFilters, interfaceId }, eventsCapacity: config.eventsBuffer, restart: true,
   }, {
     applied: (a) => {
       logApplied(log, a, a.kind === 'event' ? eventLogLimit : logLimit, host.danger);
-      if (a.kind === 'event') crash.heard(a.event, host.danger);
+      if (a.kind === 'event') crash?.heard(a.event, host.danger);
     },
     stderr: (line) => { const held = stderrLimit.take('stderr'); if (held !== undefined) log.warn({ stderr: line.slice(0, 500), held_back: held }, 'bpftrace'); },
     exited(info, tail, state) {
@@ -54,12 +55,17 @@ export async function serve(config: ServeConfig): Promise<number> {
     refused: (mode, next, why, tail) => log.warn({ mode, next, why, stderr: tail }, `${mode} mode was refused at attach time${next ? `; trying ${next}` : ''}`),
   });
   if ('error' in tracer) {
-    crash.close();
     process.stderr.write(`fraglist-exporter: ${tracer.error}\n`);
     return 1;
   }
   const { facts, verdict } = host;
   const { plan, state, supervisor, retarget } = tracer;
+  try {
+    crash = openCrashWatch(config, log);
+  } catch (err) {
+    await supervisor.stop();
+    throw err;
+  }
   const watchdog = new Watchdog(state.status, staleAfterMs(config.printInterval), (silentMs) => {
     state.counters.add('tracer_stalls');
     log.error({ silent_ms: silentMs, pid: supervisor.pid }, 'bpftrace stopped reporting; killing it to restart');
