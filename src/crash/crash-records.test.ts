@@ -90,3 +90,23 @@ test('read-only (doctor) writes nothing; no directories at all is no records', (
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('last words from pstore\'s pmsg (a kernel with /dev/pmsg0 keeps them in ramoops): joined as the ring file\'s are', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flx-crash-'));
+  try {
+    mkdirSync(join(dir, 'pstore'));
+    writeFileSync(join(dir, 'pstore/dmesg-ramoops-0'), fixture('bullseye-5.10-ramoops-dmesg.txt'));
+    utimesSync(join(dir, 'pstore/dmesg-ramoops-0'), CRASH_S, CRASH_S);
+    // what the agent wrote to /dev/pmsg0, cut off mid-line by the crash
+    writeFileSync(join(dir, 'pstore/pmsg-ramoops-0'), [
+      lastWordLine({ t: CRASH_S * 1000 - 30_000, boot: BOOT, kind: 'start' }),
+      lastWordLine({ t: CRASH_S * 1000 - 1_800, boot: BOOT, kind: 'fraglist_nolist', hook: 'bpf_skb_pull_data', culprit: 'bpf_skb_pull_data', flow: '198.18.14.1:38098 -> 198.18.15.2:6001' }),
+      '{"t":17964684',
+    ].join(''));
+    const [r] = new CrashRecords([join(dir, 'pstore')]).refresh().records;
+    assert.equal(r.function, '__udp_gso_segment');
+    assert.equal(r.summary, 'crashed in __udp_gso_segment 1.8 s after FRAGLIST without a list at bpf_skb_pull_data (culprit bpf_skb_pull_data, 198.18.14.1:38098 -> 198.18.15.2:6001)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
