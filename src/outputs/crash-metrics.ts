@@ -42,7 +42,7 @@ export function registerCrashMetrics(registry: Registry, crash: CrashView): void
     },
   });
   new Gauge({
-    name: 'frag_list_kernel_crash_records_skipped', help: 'Files in the crash directories not read as crashes: not-an-oops, warning (not a crash), truncated, unreadable.',
+    name: 'frag_list_kernel_crash_records_skipped', help: 'Files in the crash directories not read as crashes: not-an-oops, warning (not a crash), truncated, unreadable, duplicate (another record of a crash already counted: ramoops keeps the oops and the panic).',
     labelNames: ['reason'], registers,
     collect() {
       this.reset();
