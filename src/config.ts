@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import cron from 'node-cron';
 import { MODE_NAMES, type ModeName } from './modes.js';
 import type { FraglistFixOverride } from './kernel/fraglist-fix.js';
+import { RUNTIME_METRICS, type RuntimeMetrics } from './outputs/runtime-metrics.js';
 
 export interface ListenAddress { host: string; port: number }
 
@@ -27,6 +28,7 @@ export interface ServeConfig {
   crashDirs: string[];
   /** undefined: keep nothing across restarts (--state.dir="") */
   stateDir?: string;
+  runtimeMetrics: RuntimeMetrics;
 }
 
 /** serve's in-kernel filters as typed: an agent watching one flow or one interface (by name; bpftrace/args.ts's KernelFilters has it resolved) */
@@ -143,6 +145,8 @@ export const SERVE_FLAGS = {
   filterGsoOnly: flag('filter.gso-only', 'false', 'count only GSO skbs (true|false)', trueOrFalse),
   crashDirs: flag('kernel.crash-dirs', '/sys/fs/pstore,/var/lib/systemd/pstore,/var/crash',
     'where this host keeps kernel crash records (pstore, systemd-pstore, kdump), comma-separated; read on start and each re-check; "" turns it off', absolutePaths),
+  runtimeMetrics: flag('metrics.runtime', 'essential', `the agent's own process and Node.js metrics: essential (CPU, memory, open fds, start time, event-loop delay, heap used)|full (prom-client's whole set, about 60 series more)`,
+    oneOf(RUNTIME_METRICS)),
   stateDir: flag('state.dir', '/var/lib/fraglist-exporter', 'the agent\'s own directory: crash records already read, the last words before a crash, the previous run\'s start; "" keeps nothing',
     optional(absolutePath)),
 };

@@ -76,7 +76,7 @@ export async function serve(config: ServeConfig): Promise<number> {
   const registries = createRegistries(state, status, {
     version: VERSION, bpftraceVersion: facts.bpftrace.version ?? 'unknown', kernel: facts.kernelRelease, gsoNamesSource: facts.gsoNamesSource,
     fraglistFix: host.fraglistFix,
-  }, crash.view);
+  }, crash.view, config.runtimeMetrics);
   const app = createApp(state, status, registries, config.telemetryPath, log, {
     danger: host.danger, crash: crash.view,
     build: { version: VERSION, bpftraceVersion: facts.bpftrace.version ?? 'unknown', kernel: facts.kernelRelease, nodeVersion: process.version },

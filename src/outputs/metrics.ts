@@ -1,13 +1,13 @@
 // /metrics: a projection of TracerState through prom-client. Values are read
 // from the state at scrape time; nothing here counts.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { CULPRIT_KEYED_MAPS } from '../probes/program.js';
 import { perHook, splitLabel } from '../state/hook-culprit.js';
 import type { FraglistFix } from '../kernel/fraglist-fix.js';
 import type { Counters } from '../state/counters.js';
 import type { TracerState } from '../state/tracer-state.js';
 import { registerCrashMetrics, type CrashView } from './crash-metrics.js';
-import { PROM_CLIENT_EVENT_LOOP, registerEventLoopDelay } from './event-loop.js';
+import { registerRuntimeMetrics, type RuntimeMetrics } from './runtime-metrics.js';
 
 /** What the agent knows beyond the counters: the tracer reporting on time (src/bpftrace/watchdog.ts), the filtered interface present. */
 export interface Health {
@@ -27,11 +27,18 @@ const HOOK_COUNTERS: Record<string, [counter: string, help: string]> = {
   inspected: ['frag_list_skbs_inspected_total', 'skbs evaluated at each hook (after filters).'],
   gso: ['frag_list_gso_skbs_total', 'Inspected skbs with gso_size > 0.'],
   with_frag_list: ['frag_list_skbs_with_frag_list_total', 'Inspected skbs carrying a frag_list.'],
-  filtered: ['frag_list_filtered_total', 'skbs rejected by the in-kernel filters.'],
-  sampled: ['frag_list_events_sampled_total', 'Events sent to the agent with full context (within the sampling budget).'],
-  suppressed: ['frag_list_events_suppressed_total', 'Events counted but not sent, over the in-kernel rate limit.'],
+  filtered: ['frag_list_filtered_total', 'skbs rejected by the in-kernel filters, at all hooks.'],
+  sampled: ['frag_list_events_sampled_total', 'Events sent to the agent with full context (within the sampling budget), at all hooks.'],
+  suppressed: ['frag_list_events_suppressed_total', 'Events counted but not sent, over the in-kernel rate limit, at all hooks.'],
   gso_change: ['frag_list_gso_changes_total', 'Kernel functions that changed gso_size or gso_type (bpf_skb_adjust_room makes the reported 1027).'],
 };
+
+/**
+ * Counters exported as one series, summed over hooks: the filters and the
+ * sampling budget are the whole program's, so a series per hook would be paid
+ * for by every host of a fleet and read by nobody (docs/series-budget.md).
+ */
+const SUMMED_OVER_HOOKS = ['filtered', 'sampled', 'suppressed'];
 
 /**
  * One registry per exposition format, each with metric objects of its own:
@@ -39,12 +46,12 @@ const HOOK_COUNTERS: Record<string, [counter: string, help: string]> = {
  * OpenMetrics registry renders it, so an object shared with the text registry
  * would lose its `_total` there after the first OpenMetrics scrape.
  */
-export function createRegistries(state: TracerState, health: Health, build: BuildInfo, crash?: CrashView): { text: Registry; openMetrics: Registry } {
+export function createRegistries(state: TracerState, health: Health, build: BuildInfo, crash?: CrashView, runtime: RuntimeMetrics = 'essential'): { text: Registry; openMetrics: Registry } {
   const text = new Registry();
   const openMetrics = new Registry();
   openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as typeof Registry.PROMETHEUS_CONTENT_TYPE);
   for (const r of [text, openMetrics]) {
-    registerMetrics(r, state, health, build);
+    registerMetrics(r, state, health, build, runtime);
     if (crash) registerCrashMetrics(r, crash);
   }
   return { text, openMetrics };
@@ -65,14 +72,16 @@ function whenChanged(c: Counters, fill: (this: Counter<string>) => void): (this:
   };
 }
 
-function registerMetrics(registry: Registry, state: TracerState, health: Health, build: BuildInfo): void {
+function registerMetrics(registry: Registry, state: TracerState, health: Health, build: BuildInfo, runtime: RuntimeMetrics): void {
   const registers = [registry];
   const c = state.counters;
   const mode = state.mode.name;
 
   for (const [mapName, [name, help]] of Object.entries(HOOK_COUNTERS)) {
     if (!state.mode.counters.includes(mapName)) continue;
-    if (CULPRIT_KEYED_MAPS.includes(mapName)) {
+    if (SUMMED_OVER_HOOKS.includes(mapName)) {
+      new Counter({ name, help, registers, collect: whenChanged(c, function () { this.inc(perHook(c, mapName).reduce((sum, [, v]) => sum + v, 0)); }) });
+    } else if (CULPRIT_KEYED_MAPS.includes(mapName)) {
       new Counter({
         name, help: `${help} culprit: the hooked writer that last cleared its frag_list or changed its GSO fields, or "unseen".`,
         labelNames: ['hook', 'culprit'], registers,
@@ -132,18 +141,5 @@ function registerMetrics(registry: Registry, state: TracerState, health: Health,
   new Gauge({ name: 'frag_list_kernel_fraglist_fix_info', help: 'Whether this kernel has the 2024 fix "gso: fix udp gso fraglist segmentation after pull from frag_list" (state: fixed|lacking|unknown|no-fraglist-gso), and the upstream release it was judged by.',
     labelNames: ['state', 'upstream'], registers })
     .set({ state: build.fraglistFix.state, upstream: build.fraglistFix.upstream ?? 'unknown' }, 1);
-  // prom-client's process and runtime metrics, less the three gauges it names
-  // *_total (nodejs_active_*_total), which promtool check metrics rejects, and
-  // its event-loop delay, which ./event-loop.ts measures for a fraction of the
-  // cost. Its histogram cannot be left out, so its timer is set to a period
-  // (24 days) that costs nothing.
-  const defaults = new Registry();
-  collectDefaultMetrics({ register: defaults, eventLoopMonitoringPrecision: 2 ** 31 - 1 });
-  for (const { name } of defaults.getMetricsAsArray()) {
-    const m = defaults.getSingleMetric(name)!;
-    if (name.endsWith('_total') && !(m instanceof Counter)) continue;
-    if (PROM_CLIENT_EVENT_LOOP.test(name)) continue;
-    registry.registerMetric(m);
-  }
-  registerEventLoopDelay(registry);
+  registerRuntimeMetrics(registry, runtime);
 }

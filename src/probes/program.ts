@@ -395,6 +395,18 @@ export const COUNTER_MAPS: Record<ProgramMode, readonly string[]> = {
   fentry: [...STATE_COUNTERS, 'create', 'clear', 'modify', 'access', 'gso_change'],
 };
 
+/** The maps only some hooks write (writer returns: the transitions; skb_segment: ACCESS). */
+const WRITER_MAPS = ['create', 'clear', 'modify', 'gso_change'];
+/**
+ * Whether a hook's code can count in a map: the agent starts at 0 only the
+ * series a hook can move (each costs every host of a fleet; docs/series-budget.md).
+ */
+export function canCount(map: string, hook: string): boolean {
+  if (map === 'access') return hook === 'skb_segment';
+  if (WRITER_MAPS.includes(map)) return FUNCTION_HOOKS.some((h) => h.role === 'writer' && h.labels.includes(hook));
+  return true;
+}
+
 /** Counter maps keyed [hook, culprit]: the crash states (the rest are keyed [hook]). */
 export const CULPRIT_KEYED_MAPS: readonly string[] = ['inconsistent', 'overrun', 'fraglist_nolist'];
 

@@ -6,7 +6,7 @@ import type { BpftraceRecord } from '../bpftrace/records.js';
 import { parseSampledEvent } from '../bpftrace/sampled-event.js';
 import type { GsoTable } from '../kernel/gso.js';
 import { culpritName, hookName, UNSEEN, type Mode, type ModePlan } from '../modes.js';
-import { CULPRIT_KEYED_MAPS, HEARTBEAT_MAP, printedMaps, SEEN_COUNTERS, SEEN_COUNTING, SEEN_MAP } from '../probes/program.js';
+import { canCount, CULPRIT_KEYED_MAPS, HEARTBEAT_MAP, printedMaps, SEEN_COUNTERS, SEEN_COUNTING, SEEN_MAP } from '../probes/program.js';
 import { AttachStatus } from './attach-status.js';
 import { Counters } from './counters.js';
 import { decodeEvent, type DecodedEvent } from './decoded-event.js';
@@ -56,7 +56,7 @@ export class TracerState {
     this.seenCounting = SEEN_COUNTING[plan.mode.name];
     this.events = new EventRing(eventsCapacity);
     for (const name of this.mode.counters) {
-      for (const hook of this.hooks) this.counters.ensure(name, CULPRIT_KEYED_MAPS.includes(name) ? hookCulpritLabel(hook, UNSEEN) : hook);
+      for (const hook of this.hooks.filter((h) => canCount(name, h))) this.counters.ensure(name, CULPRIT_KEYED_MAPS.includes(name) ? hookCulpritLabel(hook, UNSEEN) : hook);
     }
     for (const name of AGENT_COUNTERS) this.counters.ensure(name);
   }
