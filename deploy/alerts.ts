@@ -54,18 +54,19 @@ export const CRASH_PAGE_SECONDS = 3600;
 export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
   const sel = (metric: string, more = '') => `${metric}{${s.jobSelector}${more ? `,${more}` : ''}}`;
   /**
-   * The culprit of the alert's host and hook: of the culprits named (not
-   * "unseen"), the one whose count rose most in 10 minutes (a series born in
-   * that window counts from 0). A template query: it names, it never fires.
+   * A page on the per-hook sum (`rose`), labelled with its culprit: of the
+   * culprits named (not "unseen"), the one whose count rose most in 10 minutes
+   * (a series born in that window counts from 0), else "unseen". A label, not
+   * an annotation, so that Alertmanager groups one culprit's pages across a
+   * fleet into one notification (deploy/alertmanager/alertmanager.example.yml).
    */
-  const culpritQuery = (counter: CulpritCounter) => {
-    const m = sel(counter, 'instance=%[1]q,hook=%[2]q,culprit!~"unseen|"');
-    return `query (printf \`topk(1, ${m} - (${m} offset 10m or ${m} * 0) > 0)\` $labels.instance $labels.hook)`;
+  const withCulprit = (counter: CulpritCounter, rose: string) => {
+    const m = sel(counter, 'culprit!~"unseen|"');
+    const named = `topk by (job, instance, hook) (1, (${m} - (${m} offset 10m or ${m} * 0)) > 0)`;
+    return `(${rose}) * on (job, instance, hook) group_left (culprit) (${named} * 0 + 1 or on (job, instance, hook) label_replace((${rose}) * 0 + 1, "culprit", "unseen", "", ""))`;
   };
-  const culprit = (counter: CulpritCounter, phrase: string) => `{{ with ${culpritQuery(counter)} }}${phrase}{{ . | first | label "culprit" }}{{ end }}`;
-  const culpritAnnotation = (counter: CulpritCounter) => ({
-    culprit: `{{ with ${culpritQuery(counter)} }}{{ . | first | label "culprit" }}{{ else }}unseen{{ end }}`,
-  });
+  const culprit = (phrase: string) => `{{ if ne $labels.culprit "unseen" }}${phrase}{{ $labels.culprit }}{{ end }}`;
+  const culpritAnnotation = { culprit: '{{ $labels.culprit }}' };
   /** a label of the host's newest segmentation crash (its info series), for an annotation */
   const crashInfo = (label: string, otherwise: string) => `{{ with query (printf \`${sel('frag_list_kernel_last_segmentation_crash_info', 'instance=%q')}\` $labels.instance) }}{{ . | first | label "${label}" }}{{ else }}${otherwise}{{ end }}`;
   const atCrashPoint = hookIn(CRASH_POINT_HOOKS);
@@ -89,24 +90,25 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
       rules: [
         ...CULPRIT_COUNTERS.map((c) => ({ record: perHookTotal(c), expr: `sum without (culprit) (${sel(c)})` })),
         // only at the crash point: the same state on receive and after a linearize is legal (graphed, never paged)
-        rule('FragListInconsistentSkb', s.pageSeverity, rose('frag_list_inconsistent_total', atCrashPoint), undefined,
-          `INCONSISTENT skb at {{ $labels.hook }} on {{ $labels.instance }}${culprit('frag_list_inconsistent_total', `;${cleared}`)}`,
+        rule('FragListInconsistentSkb', s.pageSeverity, withCulprit('frag_list_inconsistent_total', rose('frag_list_inconsistent_total', atCrashPoint)), undefined,
+          `INCONSISTENT skb at {{ $labels.hook }} on {{ $labels.instance }}${culprit(`;${cleared}`)}`,
           'About {{ $value | humanize }} GSO skbs with a NULL frag_list, no frags and no paged data reached {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes: the state of the skb_segment crash reports, at the crash point.',
-          culpritAnnotation('frag_list_inconsistent_total')),
-        rule('FragListOverrunSkb', s.pageSeverity, rose('frag_list_overrun_total'), undefined,
-          `OVERRUN skbs on {{ $labels.instance }} at {{ $labels.hook }}: skb_segment would crash on them${culprit('frag_list_overrun_total', `;${cleared}`)}`,
+          culpritAnnotation),
+        rule('FragListOverrunSkb', s.pageSeverity, withCulprit('frag_list_overrun_total', rose('frag_list_overrun_total')), undefined,
+          `OVERRUN skbs on {{ $labels.instance }} at {{ $labels.hook }}: skb_segment would crash on them${culprit(`;${cleared}`)}`,
           'About {{ $value | humanize }} skbs claimed more paged data (data_len) than their frags and frag_list hold, at hook {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes. skb_segment dereferences a NULL frag_list on such an skb.',
-          culpritAnnotation('frag_list_overrun_total')),
+          culpritAnnotation),
         // at list segmentation on any kernel; anywhere on a kernel without the fix, before the skb gets there
-        rule('FragListFraglistWithoutListSkb', s.pageSeverity,
-          `${rose('frag_list_fraglist_without_list_total', atListCrashPoint)} or (${rose('frag_list_fraglist_without_list_total', notAtListCrashPoint)} and ${listSegmentationCrashes})`, undefined,
-          `FRAGLIST skb without a frag_list at {{ $labels.hook }} on {{ $labels.instance }}: skb_segment_list crashes kernels without the 2024 fraglist fix on it${culprit('frag_list_fraglist_without_list_total', `;${cleared}`)}`,
+        rule('FragListFraglistWithoutListSkb', s.pageSeverity, withCulprit('frag_list_fraglist_without_list_total',
+          `${rose('frag_list_fraglist_without_list_total', atListCrashPoint)} or (${rose('frag_list_fraglist_without_list_total', notAtListCrashPoint)} and ${listSegmentationCrashes})`), undefined,
+          `FRAGLIST skb without a frag_list at {{ $labels.hook }} on {{ $labels.instance }}: skb_segment_list crashes kernels without the 2024 fraglist fix on it${culprit(`;${cleared}`)}`,
           `About {{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list were seen at {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes. When the kernel segments such an skb, skb_segment_list dereferences the missing list; state of this host's kernel as to the 2024 fraglist fix (frag_list_kernel_fraglist_fix_info): ${fixState}.`,
-          { ...culpritAnnotation('frag_list_fraglist_without_list_total'), crash_point: 'skb_segment_list' }),
-        rule('FragListFraglistWithoutListSeen', s.warningSeverity, `${rose('frag_list_fraglist_without_list_total', notAtListCrashPoint)} unless ${listSegmentationCrashes}`, undefined,
-          `FRAGLIST skbs without a frag_list at {{ $labels.hook }} on {{ $labels.instance }}${culprit('frag_list_fraglist_without_list_total', `;${cleared}`)}`,
+          { ...culpritAnnotation, crash_point: 'skb_segment_list' }),
+        rule('FragListFraglistWithoutListSeen', s.warningSeverity,
+          withCulprit('frag_list_fraglist_without_list_total', `${rose('frag_list_fraglist_without_list_total', notAtListCrashPoint)} unless ${listSegmentationCrashes}`), undefined,
+          `FRAGLIST skbs without a frag_list at {{ $labels.hook }} on {{ $labels.instance }}${culprit(`;${cleared}`)}`,
           'About {{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list were seen at {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes (typically a BPF program pulling all data of a fraglist-GRO skb). This host\'s kernel has the 2024 fraglist fix (or its agent does not say: frag_list_kernel_fraglist_fix_info), so they are harmless here; kernels without it crash on them in skb_segment_list.',
-          culpritAnnotation('frag_list_fraglist_without_list_total')),
+          culpritAnnotation),
       ],
     },
     {
@@ -125,6 +127,7 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
           { culprit: '{{ $labels.culprit }}', function: '{{ $labels.function }}' }),
       ],
     },
+    ...fleetGroups(sel),
     {
       name: 'fraglist-exporter.health',
       rules: [
@@ -154,7 +157,71 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
   ];
 }
 
+/** the crash states, as the fleet recordings name them */
+const STATE_OF: Record<CulpritCounter, string> = {
+  frag_list_inconsistent_total: 'inconsistent', frag_list_overrun_total: 'overrun', frag_list_fraglist_without_list_total: 'fraglist_without_list',
+};
+/** a fleet recording of a crash-state counter, at a level (labels kept) and with its operations */
+export const fleetRecording = (level: string, counter: CulpritCounter, operations: string) => `${level}:${counter}:${operations}`;
+/** hosts whose `state` rose at each hook (over 5 minutes) */
+export const hostsRecording = (counter: CulpritCounter) => `job_hook:frag_list_${STATE_OF[counter]}_hosts:count`;
+/** the recorded series that lists the hosts paging now (the host dashboard's instance variable) */
+export const PAGING_HOSTS = 'instance:frag_list_paging_skbs:rate5m';
+
+/**
+ * The recordings the fleet dashboard reads (named level:metric:operations, as
+ * the Prometheus docs and the node and kubernetes mixins do): per host and
+ * hook, sparse (only where a crash state rose), then per hook, per culprit
+ * and per state across the fleet, so that no fleet panel reads every host's
+ * series. Three groups: Prometheus evaluates groups in parallel, each within
+ * its interval (docs/fleet.md has their evaluation times at 10,000 hosts).
+ */
+function fleetGroups(sel: (metric: string, more?: string) => string): RuleGroup[] {
+  const perHost = (c: CulpritCounter) => fleetRecording('instance_hook', c, 'rate5m');
+  const state = (c: CulpritCounter, hooks?: string) => `label_replace(${perHost(c)}${hooks ? `{${hooks}}` : ''}, "state", "${STATE_OF[c]}", "", "")`;
+  return [
+    {
+      name: 'fraglist-exporter.fleet.skbs',
+      rules: [
+        // summed over culprits; only where the state rose (> 0): the fleet panels read the hosts that have it, not all
+        ...CULPRIT_COUNTERS.map((c) => ({ record: perHost(c), expr: `sum without (culprit) (rate(${sel(c)}[5m])) > 0` })),
+        ...CULPRIT_COUNTERS.map((c) => ({ record: fleetRecording('job_hook', c, 'rate5m'), expr: `sum by (job, hook) (${perHost(c)})` })),
+        ...CULPRIT_COUNTERS.map((c) => ({ record: hostsRecording(c), expr: `count by (job, hook) (${perHost(c)})` })),
+        // a culprit's series is born at its first count, which rate() misses: counted from 0 instead
+        ...CULPRIT_COUNTERS.map((c) => {
+          const m = sel(c, 'culprit!~"unseen|"');
+          return { record: fleetRecording('job_hook_culprit', c, 'increase10m'), expr: `sum by (job, hook, culprit) ((${m} - (${m} offset 10m or ${m} * 0)) > 0)` };
+        }),
+        // the hosts with skbs in a state that pages (INCONSISTENT at the crash point, OVERRUN, FRAGLIST without a list)
+        { record: PAGING_HOSTS, expr: `sum by (job, instance) (${state('frag_list_inconsistent_total', hookIn(CRASH_POINT_HOOKS))} or ${state('frag_list_overrun_total')} or ${state('frag_list_fraglist_without_list_total')})` },
+      ],
+    },
+    {
+      name: 'fraglist-exporter.fleet.traffic',
+      rules: [
+        { record: 'job_hook:frag_list_skbs_inspected_total:rate5m', expr: `sum by (job, hook) (rate(${sel('frag_list_skbs_inspected_total')}[5m]))` },
+        ...['frag_list_events_sampled_total', 'frag_list_events_suppressed_total', 'frag_list_events_lost_total', 'frag_list_tracer_restarts_total']
+          .map((m) => ({ record: `job:${m}:rate5m`, expr: `sum by (job) (rate(${sel(m)}[5m]))` })),
+      ],
+    },
+    {
+      name: 'fraglist-exporter.fleet.hosts',
+      rules: [
+        { record: 'job_mode:frag_list_build_info:count', expr: `count by (job, mode) (${sel('frag_list_build_info')})` },
+        { record: 'job_state:frag_list_kernel_fraglist_fix_info:count', expr: `count by (job, state) (${sel('frag_list_kernel_fraglist_fix_info')})` },
+        { record: 'job:frag_list_tracer_up:sum', expr: `sum by (job) (${sel('frag_list_tracer_up')})` },
+        { record: 'job:frag_list_hosts_blind_to_skb_segment:count',
+          expr: `count by (job) (${sel('frag_list_build_info')} unless on (job, instance) ${sel('frag_list_probe_attached', hookIn(CRASH_POINT_HOOKS))} == 1)` },
+        { record: 'job:frag_list_hosts_crashed_in_segmentation_30d:count',
+          expr: `count by (job) (${sel('frag_list_kernel_last_crash_timestamp_seconds', 'class="segmentation"')} > time() - 30 * 86400)` },
+      ],
+    },
+  ];
+}
+
 /** Every alert name, for tests and the runbook check. */
 export const ALERT_NAMES = ruleGroups().flatMap((g) => g.rules.flatMap((r) => ('alert' in r ? [r.alert] : [])));
+/** Every recording rule's name. */
+export const RECORDING_NAMES = ruleGroups().flatMap((g) => g.rules.flatMap((r) => ('record' in r ? [r.record] : [])));
 /** Every rule, alerts and recordings, as promtool counts them. */
 export const RULE_COUNT = ruleGroups().flatMap((g) => g.rules).length;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import { renderedFiles } from '../../deploy/rendered.js';
-import { ALERT_NAMES, RULE_COUNT } from '../../deploy/alerts.js';
+import { ALERT_NAMES, RECORDING_NAMES, RULE_COUNT } from '../../deploy/alerts.js';
 import { lintDashboard } from '../helpers/dashboard-lint.js';
 import { root } from '../helpers/repo.js';
 
@@ -18,12 +18,13 @@ test('committed generated files are what their sources produce', () => {
 test('promtool accepts the rules and every alert passes its unit tests', async () => {
   const check = await execa('promtool', ['check', 'rules', 'deploy/prometheus/fraglist-exporter.rules.yml'], { cwd: root, reject: false });
   assert.equal(check.exitCode, 0, check.stdout + check.stderr);
-  assert.equal(RULE_COUNT, ALERT_NAMES.length + 3, 'the alerts, and one per-hook total of each crash-state counter');
+  assert.equal(RULE_COUNT, ALERT_NAMES.length + RECORDING_NAMES.length);
   assert.match(check.stdout, new RegExp(`SUCCESS: ${RULE_COUNT} rules found`));
   const unit = await execa('promtool', ['test', 'rules', 'fraglist-exporter.rules.test.yml'], { cwd: root + 'deploy/prometheus', reject: false });
   assert.equal(unit.exitCode, 0, unit.stdout + unit.stderr);
   const tested = readFileSync(root + 'deploy/prometheus/fraglist-exporter.rules.test.yml', 'utf8');
   for (const name of ALERT_NAMES) assert.match(tested, new RegExp(`alertname: ${name}\\b[\\s\\S]*?exp_labels`), `${name} has a test where it fires`);
+  for (const name of RECORDING_NAMES) assert.match(tested, new RegExp(`- expr: ${name}\\n\\s+eval_time: \\S+\\n\\s+exp_samples:\\s*(\\n\\s+- )?\\[?\\{`), `${name} has a test with a sample`);
 });
 
 test('the Prometheus and Alertmanager examples are valid configuration', async () => {
