@@ -7,6 +7,7 @@ import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/ta
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
 import { CRASHING_STATES } from '../src/kernel/fraglist-fix.js';
 import { CRASH_POINT_HOOKS, hookIn, hookNotIn, LIST_CRASH_POINT_HOOKS } from '../src/state/danger.js';
+import { fleetRecording, hostsRecording, PAGING_HOSTS } from '../deploy/alerts.js';
 
 const DS = { type: 'prometheus', uid: '$datasource' };
 /** every selector carries these, as the dashboard linter wants */
@@ -21,8 +22,16 @@ export interface PanelSpec {
   /** shows data once the agent runs and has seen INCONSISTENT skbs (checked end to end) */
   expectsData: boolean;
   width?: number;
+  /** a table of hosts: its instance column links to the host dashboard */
+  linksToHost?: boolean;
 }
-export interface DashboardSpec { uid: string; title: string; description: string; rows: Array<{ title: string; panels: PanelSpec[] }> }
+export interface DashboardSpec {
+  uid: string; title: string; description: string; rows: Array<{ title: string; panels: PanelSpec[] }>;
+  /** the instance variable's query; none: a dashboard of the fleet, whose panels read job-level recordings */
+  instanceVariable?: string;
+  /** dashboard-linter rules this dashboard is excluded from, and why (as a .lint file says it) */
+  lintExclusions?: Record<string, string>;
+}
 
 /** INCONSISTENT pages only at a crash point (src/state/danger.ts); elsewhere it is graphed */
 const CRASH = hookIn(CRASH_POINT_HOOKS), NOT_CRASH = hookNotIn(CRASH_POINT_HOOKS);
@@ -56,75 +65,113 @@ const CULPRIT_PANEL: PanelSpec = { title: 'Culprits: who left skbs in a crash st
   ] };
 
 /** hosts whose newest segmentation crash record is less than 30 days old, valued by its time */
-const CRASHED_30D = `frag_list_kernel_last_crash_timestamp_seconds{${F},class="segmentation"} > time() - 30 * 86400`;
+const crashed30d = (f: string) => `frag_list_kernel_last_crash_timestamp_seconds{${f},class="segmentation"} > time() - 30 * 86400`;
 
+/** the fleet dashboard's selector: job only (its recordings are per job, hook or culprit; a host is one click away) */
+const J = 'job=~"$job"';
+const CRASH_J = `${J},${CRASH}`, NOT_CRASH_J = `${J},${NOT_CRASH}`;
+const atMost = 20;
+
+/**
+ * Every panel reads a recording of deploy/alerts.ts's fleet groups (a series
+ * per job, hook or culprit) or a bounded query (topk of sparse series, one
+ * sample per host): at 10,000 hosts each answers in under a second
+ * (npm run bench:fleet, docs/fleet.md).
+ */
 const FLEET: DashboardSpec = {
   uid: 'fraglist-fleet', title: 'frag_list / Fleet overview',
-  description: 'Hosts seeing skbs in the states that crash skb_segment, and the health of the tracers that look for them.',
+  description: 'Hosts seeing skbs in the states that crash skb_segment, and the health of the tracers that look for them. Fleet-wide: per hook and culprit, never a line per host; each host in a table links to its own dashboard.',
+  lintExclusions: {
+    'template-instance-rule': 'a fleet dashboard: its panels read per-job recordings, which have no instance label; hosts are reached by the links in its tables',
+    'target-instance-rule': 'the same: an instance matcher on a job-level recording would match nothing',
+  },
   rows: [
     { title: 'Now', panels: [
-      { title: 'Hosts with INCONSISTENT at skb_segment (paged)', kind: 'stat', unit: 'none', expectsData: false, width: 4,
-        description: 'Hosts where a linear GSO skb reached skb_segment in the selected range: the crash state at the crash point. This pages.',
-        targets: [{ expr: `count(sum by (instance) (increase(frag_list_inconsistent_total{${F},${CRASH}}[$__range])) > 0)`, instant: true }] },
-      { title: 'Hosts with INCONSISTENT elsewhere (not paged)', kind: 'stat', unit: 'none', expectsData: true, width: 4,
-        description: 'Hosts that saw linear GSO skbs at receive hooks or after a writer: legal and routine (every virtio host that downloads shows some). Counted, never paged.',
-        targets: [{ expr: `count(sum by (instance) (increase(frag_list_inconsistent_total{${F},${NOT_CRASH}}[$__range])) > 0)`, instant: true }] },
-      { title: 'Hosts with OVERRUN skbs', kind: 'stat', unit: 'none', expectsData: false, width: 4,
-        description: 'Hosts that saw an skb claiming more paged data than it holds: what crashes skb_segment.',
-        targets: [{ expr: `count(sum by (instance) (increase(frag_list_overrun_total{${F}}[$__range])) > 0)`, instant: true }] },
-      { title: 'Tracers up', kind: 'stat', unit: 'none', expectsData: true, width: 4,
-        description: 'Hosts whose bpftrace runs with its probes attached, of the hosts scraped.',
-        targets: [{ expr: `sum(frag_list_tracer_up{${F}})`, instant: true }] },
+      { title: 'Hosts paging now', kind: 'stat', unit: 'none', expectsData: false, width: 4,
+        description: 'Hosts with skbs in a state that pages, in the last 5 minutes: INCONSISTENT at skb_segment, OVERRUN anywhere, FRAGLIST without a list.',
+        targets: [{ expr: `count(${PAGING_HOSTS}{${J}}) or vector(0)`, instant: true }] },
+      { title: 'Hosts with INCONSISTENT elsewhere, by hook (not paged)', kind: 'stat', unit: 'none', expectsData: true, width: 4,
+        description: 'Hosts that saw linear GSO skbs at receive hooks or after a writer in the last 5 minutes: legal and routine (every virtio host that downloads shows some). Counted, never paged.',
+        targets: [{ expr: `sum by (hook) (${hostsRecording('frag_list_inconsistent_total')}{${NOT_CRASH_J}})`, legend: '{{hook}}', instant: true }] },
+      { title: 'Tracers up, of hosts reporting', kind: 'stat', unit: 'none', expectsData: true, width: 4,
+        description: 'Hosts whose bpftrace runs with its probes attached, and the hosts whose agent is scraped.',
+        targets: [
+          { expr: `sum(job:frag_list_tracer_up:sum{${J}})`, legend: 'up', instant: true },
+          { expr: `sum(job_mode:frag_list_build_info:count{${J}})`, legend: 'reporting', instant: true },
+        ] },
       { title: 'Probe mode across the fleet', kind: 'stat', unit: 'none', expectsData: true, width: 4,
         description: 'How many hosts run each probe mode (tracepoint sees less than kprobe/fentry).',
-        targets: [{ expr: `count by (mode) (frag_list_build_info{${F}})`, legend: '{{mode}}', instant: true }] },
+        targets: [{ expr: `sum by (mode) (job_mode:frag_list_build_info:count{${J}})`, legend: '{{mode}}', instant: true }] },
       { title: 'Hosts blind to skb_segment', kind: 'stat', unit: 'none', expectsData: true, width: 4,
         description: 'Hosts without skb_segment attached (tracepoint mode, or the hook failed): they cannot raise the INCONSISTENT page. OVERRUN still pages from them.',
-        targets: [{ expr: `count(frag_list_build_info{${F}} unless on (job, instance) frag_list_probe_attached{${F},${CRASH}} == 1) or vector(0)`, instant: true }] },
+        targets: [{ expr: `sum(job:frag_list_hosts_blind_to_skb_segment:count{${J}}) or vector(0)`, instant: true }] },
       { title: 'Hosts whose kernel lacks the fraglist fix', kind: 'stat', unit: 'none', expectsData: true, width: 4,
         description: 'Hosts whose kernel lacks the 2024 fix "gso: fix udp gso fraglist segmentation after pull from frag_list", or is not known to have it: on them FRAGLIST without a list pages wherever it is seen (list segmentation crashes on it).',
-        targets: [{ expr: `count(frag_list_kernel_fraglist_fix_info{${F},state=~"${CRASHING_STATES.join('|')}"}) or vector(0)`, instant: true }] },
+        targets: [{ expr: `sum(job_state:frag_list_kernel_fraglist_fix_info:count{${J},state=~"${CRASHING_STATES.join('|')}"}) or vector(0)`, instant: true }] },
     ] },
     { title: 'Over time', panels: [
-      ...INCONSISTENT_PANELS,
-      { title: 'OVERRUN skbs per second, by host and hook', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
-        description: 'skbs whose data_len exceeds their frags plus frag_list.',
-        targets: [{ expr: rate('frag_list_overrun_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
-      FRAGLIST_PANEL,
-      CULPRIT_PANEL,
-      { title: 'Top hosts by INCONSISTENT skbs', kind: 'table', unit: 'none', expectsData: true, width: 12,
-        description: 'INCONSISTENT skbs per host and hook over the selected range (only skb_segment pages).',
-        targets: [{ expr: `topk(10, sum by (instance, hook) (increase(frag_list_inconsistent_total{${F}}[$__range])))`, instant: true }] },
+      { title: 'Hosts in each crash state', kind: 'timeseries', unit: 'none', expectsData: true, width: 12,
+        description: 'Hosts whose skbs were in each state in the 5 minutes before each point, summed over hooks (a host seen at two hooks counts twice). INCONSISTENT at skb_segment, OVERRUN and FRAGLIST without a list page; INCONSISTENT elsewhere does not.',
+        targets: [
+          { expr: `sum(${hostsRecording('frag_list_inconsistent_total')}{${CRASH_J}})`, legend: 'INCONSISTENT at skb_segment' },
+          { expr: `sum(${hostsRecording('frag_list_inconsistent_total')}{${NOT_CRASH_J}})`, legend: 'INCONSISTENT elsewhere' },
+          { expr: `sum(${hostsRecording('frag_list_overrun_total')}{${J}})`, legend: 'OVERRUN' },
+          { expr: `sum(${hostsRecording('frag_list_fraglist_without_list_total')}{${J}})`, legend: 'FRAGLIST without a list' },
+        ] },
+      { title: 'Crash-state skbs per second across the fleet, by hook', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
+        description: 'One line per state and hook, whatever the number of hosts. INCONSISTENT pages only at skb_segment; elsewhere it is a baseline.',
+        targets: [
+          { expr: `sum by (hook) (${fleetRecording('job_hook', 'frag_list_inconsistent_total', 'rate5m')}{${J}})`, legend: 'INCONSISTENT {{hook}}' },
+          { expr: `sum by (hook) (${fleetRecording('job_hook', 'frag_list_overrun_total', 'rate5m')}{${J}})`, legend: 'OVERRUN {{hook}}' },
+          { expr: `sum by (hook) (${fleetRecording('job_hook', 'frag_list_fraglist_without_list_total', 'rate5m')}{${J}})`, legend: 'FRAGLIST without a list {{hook}}' },
+        ] },
+      { title: `Top ${atMost} hosts paging`, kind: 'table', unit: 'ops', expectsData: false, width: 12, linksToHost: true,
+        description: 'The hosts with the most skbs in a paging state per second (their peak over the range). Each links to its host dashboard.',
+        targets: [{ expr: `topk(${atMost}, max_over_time(${PAGING_HOSTS}{${J}}[$__range]))`, instant: true }] },
+      { title: `Top ${atMost} culprits`, kind: 'table', unit: 'none', expectsData: false, width: 12,
+        description: 'The hooked writers (kprobe and fentry modes) that last cleared the frag_list or changed the GSO fields of skbs later seen in a crash state, fleet-wide, by hook: the most skbs any 10 minutes of the range saw. The sampled events (/events of a host) carry its stack.',
+        targets: [
+          { expr: `topk(${atMost}, max_over_time(${fleetRecording('job_hook_culprit', 'frag_list_inconsistent_total', 'increase10m')}{${J}}[$__range]))`, legend: 'INCONSISTENT', instant: true },
+          { expr: `topk(${atMost}, max_over_time(${fleetRecording('job_hook_culprit', 'frag_list_overrun_total', 'increase10m')}{${J}}[$__range]))`, legend: 'OVERRUN', instant: true },
+          { expr: `topk(${atMost}, max_over_time(${fleetRecording('job_hook_culprit', 'frag_list_fraglist_without_list_total', 'increase10m')}{${J}}[$__range]))`, legend: 'FRAGLIST without a list', instant: true },
+        ] },
+      { title: `Top ${atMost} hosts by INCONSISTENT elsewhere (not paged)`, kind: 'table', unit: 'ops', expectsData: true, width: 12, linksToHost: true,
+        description: 'The baseline\'s largest hosts: INCONSISTENT skbs per second at receive hooks and writers (their peak over the range). A change on hosts that run BPF encapsulation is worth a look.',
+        targets: [{ expr: `topk(${atMost}, sum by (job, instance) (max_over_time(${fleetRecording('instance_hook', 'frag_list_inconsistent_total', 'rate5m')}{${NOT_CRASH_J}}[$__range])))`, instant: true }] },
       { title: 'Sampled, suppressed and lost events per second', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
         description: 'Sampled events carry full context; suppressed ones are counted only (in-kernel rate limit); lost ones never reached the agent.',
         targets: [
-          { expr: `sum(rate(frag_list_events_sampled_total{${F}}[$__rate_interval]))`, legend: 'sampled' },
-          { expr: `sum(rate(frag_list_events_suppressed_total{${F}}[$__rate_interval]))`, legend: 'suppressed' },
-          { expr: `sum(rate(frag_list_events_lost_total{${F}}[$__rate_interval]))`, legend: 'lost' },
+          { expr: `sum(job:frag_list_events_sampled_total:rate5m{${J}})`, legend: 'sampled' },
+          { expr: `sum(job:frag_list_events_suppressed_total:rate5m{${J}})`, legend: 'suppressed' },
+          { expr: `sum(job:frag_list_events_lost_total:rate5m{${J}})`, legend: 'lost' },
         ] },
     ] },
     { title: 'Kernel crashes', panels: [
       { title: 'Hosts that crashed in GSO segmentation (30 days)', kind: 'stat', unit: 'none', expectsData: true, width: 6,
         description: 'Hosts whose kernel crash record (pstore, kdump), read by the agent after the reboot, is in GSO segmentation and less than 30 days old: the crash no page could beat.',
-        targets: [{ expr: `count(${CRASHED_30D}) or vector(0)`, instant: true }] },
-      { title: 'Hosts that crashed in GSO segmentation: function and culprit', kind: 'table', unit: 'dateTimeAsIso', expectsData: false, width: 18,
-        description: 'The newest segmentation crash of each host (30 days): when, the function, and the culprit of the last critical skb the agent heard before it ("unknown": the kernel died first); the summary has the flow. The record, parsed: the agent\'s /crashes.',
-        targets: [{ expr: `topk(20, ${CRASHED_30D}) * on (job, instance) group_left (function, culprit, summary) frag_list_kernel_last_segmentation_crash_info{${F}}`, instant: true }] },
+        targets: [{ expr: `sum(job:frag_list_hosts_crashed_in_segmentation_30d:count{${J}}) or vector(0)`, instant: true }] },
+      { title: 'Hosts that crashed in GSO segmentation: function and culprit', kind: 'table', unit: 'dateTimeAsIso', expectsData: false, width: 18, linksToHost: true,
+        description: 'The newest segmentation crash of each host (30 days, the newest 20): when, the function, and the culprit of the last critical skb the agent heard before it ("unknown": the kernel died first); the summary has the flow. The record, parsed: the agent\'s /crashes. Only hosts that keep a crash record have these series.',
+        targets: [{ expr: `topk(${atMost}, ${crashed30d(J)}) * on (job, instance) group_left (function, culprit, summary) frag_list_kernel_last_segmentation_crash_info{${J}}`, instant: true }] },
     ] },
     { title: 'Tracer health', panels: [
-      { title: 'Tracer restarts', kind: 'timeseries', unit: 'none', expectsData: true, width: 12,
-        description: 'bpftrace restarts per host in each interval.',
-        targets: [{ expr: `sum by (instance) (increase(frag_list_tracer_restarts_total{${F}}[$__rate_interval]))`, legend: '{{instance}}' }] },
-      { title: 'Hooks not attached', kind: 'table', unit: 'none', expectsData: false, width: 12,
-        description: 'Hooks of the probe mode that this kernel has and that are not attached, by host (a hook the kernel lacks is not a fault).',
-        targets: [{ expr: `frag_list_probe_attached{${F}} == 0 and on (job, instance, hook, mode) frag_list_probe_in_kernel{${F}} == 1`, instant: true }] },
+      { title: 'Tracer restarts per second, fleet', kind: 'timeseries', unit: 'ops', expectsData: true, width: 8,
+        description: 'bpftrace restarts across the fleet.',
+        targets: [{ expr: `sum(job:frag_list_tracer_restarts_total:rate5m{${J}})`, legend: 'restarts' }] },
+      { title: `Hosts whose tracer is down (${atMost} of them)`, kind: 'table', unit: 'none', expectsData: false, width: 8, linksToHost: true,
+        description: 'Hosts whose agent answers but whose bpftrace is not attached now (one sample per host).',
+        targets: [{ expr: `topk(${atMost}, frag_list_tracer_up{${J}} == 0)`, instant: true }] },
+      { title: `Hooks not attached (${atMost} of them)`, kind: 'table', unit: 'none', expectsData: false, width: 8, linksToHost: true,
+        description: 'Hooks of the probe mode that the host\'s kernel has and that are not attached, from the firing FragListProbeDetached warnings (a hook the kernel lacks is not a fault).',
+        targets: [{ expr: `topk(${atMost}, ALERTS{alertname="FragListProbeDetached",alertstate="firing",${J}})`, instant: true }] },
     ] },
   ],
 };
 
 const HOST: DashboardSpec = {
   uid: 'fraglist-host', title: 'frag_list / Host',
-  description: 'Every counter of one host (choose it in the instance variable), per hook, with the tracer\'s attach status and restarts.',
+  description: 'Every counter of one host, per hook, with the tracer\'s attach status and restarts. Reached from the fleet dashboard\'s tables; the instance list offers the hosts paging in the range (a small recorded series, not a scan of the fleet); any other host can be typed in.',
+  instanceVariable: `label_values(${PAGING_HOSTS}{job=~"$job"}, instance)`,
   rows: [
     { title: 'Predicates', panels: [
       ...INCONSISTENT_PANELS,
@@ -198,8 +245,8 @@ function build(spec: DashboardSpec): Dashboard {
   const d = new DashboardBuilder(spec.title).uid(spec.uid).description(spec.description)
     .tags(['fraglist-exporter', 'generated']).refresh('30s').time({ from: 'now-6h', to: 'now' }).timezone('browser')
     .withVariable(new DatasourceVariableBuilder('datasource').label('Data source').type('prometheus'))
-    .withVariable(variable('job', 'label_values(frag_list_build_info, job)'))
-    .withVariable(variable('instance', 'label_values(frag_list_build_info{job=~"$job"}, instance)'));
+    .withVariable(variable('job', 'label_values(job_mode:frag_list_build_info:count, job)'));
+  if (spec.instanceVariable) d.withVariable(variable('instance', spec.instanceVariable));
   let y = 0;
   for (const row of spec.rows) {
     d.withRow(new RowBuilder(row.title).gridPos({ h: 1, w: 24, x: 0, y: y++ }));
@@ -215,9 +262,13 @@ function build(spec: DashboardSpec): Dashboard {
   return d.build();
 }
 
+/** the host dashboard, for the host of a table's row */
+const HOST_LINK = { title: 'Host dashboard', url: '/d/fraglist-host?var-job=${__data.fields.job}&var-instance=${__data.fields.instance}&${__url_time_range}' };
+
 function panel(p: PanelSpec) {
   const b = p.kind === 'stat' ? new StatBuilder() : p.kind === 'table' ? new TableBuilder() : new TimeseriesBuilder();
   b.title(p.title).description(p.description).unit(p.unit).datasource(DS);
+  if (p.linksToHost && b instanceof TableBuilder) b.overrideByName('instance', [{ id: 'links', value: [HOST_LINK] }]);
   p.targets.forEach((t, i) => {
     const q = new DataqueryBuilder().expr(t.expr).refId(String.fromCharCode(65 + i)).datasource(DS);
     if (t.legend) q.legendFormat(t.legend);

@@ -4,8 +4,10 @@
 
 type Json = Record<string, any>;
 
-export function lintDashboard(d: Json): string[] {
-  const problems: string[] = [];
+/** `exclusions`: rules this dashboard is excluded from, as the linter's .lint file lists them */
+export function lintDashboard(d: Json, exclusions: readonly string[] = []): string[] {
+  const all: string[] = [];
+  const problems = { push: (m: string) => { if (!exclusions.some((rule) => m.startsWith(`${rule}:`))) all.push(m); } };
   const vars: Json[] = d.templating?.list ?? [];
   const byName = (n: string) => vars.find((v) => v.name === n);
 
@@ -39,13 +41,13 @@ export function lintDashboard(d: Json): string[] {
       for (const m of expr.matchAll(/\b(i?rate)\s*\([^[]*\[([^\]]+)\]/g)) {
         if (m[2] !== '$__rate_interval') problems.push(`target-rate-interval-rule: ${where} uses ${m[1]}(...[${m[2]}])`);
       }
-      // target-job-rule, target-instance-rule: every selector of our metrics
-      for (const m of expr.matchAll(/\b(frag_list_\w+|up)\b(\{[^}]*\})?/g)) {
+      // target-job-rule, target-instance-rule: every selector of our metrics and of their recordings (level:metric:operations)
+      for (const m of expr.matchAll(/(?<![\w:"])([\w:]*frag_list_[\w:]*|up|ALERTS)(?![\w:])(\{[^}]*\})?/g)) {
         const matchers = m[2] ?? '';
         if (!matchers.includes('job=~"$job"')) problems.push(`target-job-rule: ${where}: ${m[1]} has no job=~"$job"`);
         if (!matchers.includes('instance=~"$instance"')) problems.push(`target-instance-rule: ${where}: ${m[1]} has no instance=~"$instance"`);
       }
     }
   }
-  return problems;
+  return all;
 }
