@@ -2,6 +2,8 @@
 """Traffic for the real-kernel test guest (test-only).
 
   tcp-sink ADDR PORT            accept one connection, read to EOF
+  (each sink creates /tmp/sink-PORT.ready once bound: on a slow guest python
+  takes more than a second to start, and a sender must not race it)
   tcp-send ADDR PORT BYTES      connect and send BYTES
   udp-sink ADDR PORT SECONDS    count datagrams and bytes for SECONDS, print them
   udp-gso-send ADDR PORT SENDS SEGS SEGSIZE
@@ -16,11 +18,16 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 UDP_SEGMENT = 103
 
 
+def ready(port):
+    open(f"/tmp/sink-{port}.ready", "w").close()
+
+
 def main(cmd, addr, port, *rest):
     port = int(port)
     if cmd == "tcp-sink":
         s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((addr, port)); s.listen(1)
+        ready(port)
         c, _ = s.accept()
         while c.recv(1 << 16):
             pass
@@ -33,6 +40,7 @@ def main(cmd, addr, port, *rest):
         c.close()
     elif cmd == "udp-sink":
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((addr, port)); s.settimeout(0.2)
+        ready(port)
         end, n, size = time.time() + float(rest[0]), 0, 0
         while time.time() < end:
             try:
