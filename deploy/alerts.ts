@@ -77,7 +77,18 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
     labels: { severity },
     annotations: { summary, description, ...more, runbook_url: `${s.runbookBaseUrl}#${alert.toLowerCase()}` },
   });
-  const rose = (counter: CulpritCounter, hooks = '') => `increase(${sel(perHookTotal(counter), hooks)}[10m]) > 0`;
+  /**
+   * The per-hook sum rose in 10 minutes: it is above its lowest value of the
+   * window, by the skbs since. Not increase(): a sum first recorded already above 0 (rules first
+   * deployed, a new rule engine) has risen by its first value to VictoriaMetrics'
+   * increase() (and to its changes()), not to Prometheus'; min_over_time reads the same samples in both
+   * (test/e2e/victoria-metrics.test.ts). A reset (the agent restarted) lowers the
+   * minimum to 0, so the skbs after it count.
+   */
+  const rose = (counter: CulpritCounter, hooks = '') => {
+    const m = sel(perHookTotal(counter), hooks);
+    return `${m} - min_over_time(${m}[10m]) > 0`;
+  };
   const cleared = ' its frag_list was cleared (or its GSO fields changed) by ';
   // hosts whose kernel crashes in list segmentation on FRAGLIST without a list (src/kernel/fraglist-fix.ts)
   const listSegmentationCrashes = `on (job, instance) ${sel('frag_list_kernel_fraglist_fix_info', `state=~"${CRASHING_STATES.join('|')}"`)}`;

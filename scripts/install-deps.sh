@@ -7,7 +7,7 @@ set -euo pipefail
 
 runtime_apt=(bpftrace iproute2 util-linux procps)
 test_apt=(python3 iperf3 ethtool curl openssl prometheus prometheus-alertmanager qemu-system-x86 busybox-static cpio
-  clang libbpf-dev make gcc mmdebstrap e2fsprogs buildah podman runc systemd chromium)
+  clang libbpf-dev make gcc mmdebstrap e2fsprogs buildah podman runc systemd chromium victoria-metrics)
 runtime_rpm=(bpftrace iproute util-linux procps-ng)
 test_rpm=(python3 iperf3 ethtool curl openssl golang-github-prometheus golang-github-prometheus-alertmanager qemu-system-x86 busybox cpio
   clang libbpf-devel make gcc mmdebstrap e2fsprogs buildah podman runc systemd chromium)

@@ -9,12 +9,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa, type ResultPromise } from 'execa';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { freePort, sleep, until } from '../helpers/agent.js';
-import { SHIPPED_RULES, type Notification } from '../helpers/alerting.js';
+import { SHIPPED_RULES, startAlertmanager, type AlertmanagerStack, type Notification } from '../helpers/alerting.js';
 import { query } from '../helpers/prometheus.js';
 import { root } from '../helpers/repo.js';
 import { instanceOf, startFleetServer, type FleetHost, type FleetServer } from '../fleet/fleet-server.js';
@@ -32,9 +31,8 @@ const scaled = (d: string) => {
 };
 
 describe('a rollout paging 500 hosts within a minute', { timeout: 400_000 }, () => {
-  let fleet: FleetServer, webhook: Server, dir: string;
-  const procs: ResultPromise[] = [];
-  const received: Array<{ at: number; body: Notification & { groupLabels: Record<string, string> } }> = [];
+  let fleet: FleetServer, am: AlertmanagerStack, dir: string;
+  let prom: ResultPromise;
   let promUrl = '';
 
   before(async () => {
@@ -42,29 +40,23 @@ describe('a rollout paging 500 hosts within a minute', { timeout: 400_000 }, () 
     hosts.push({ mode: 'kprobe', state: 'losing-events' });
     fleet = await startFleetServer(hosts);
     dir = mkdtempSync(join(tmpdir(), 'flx-rollout-'));
-    const [hookPort, amPort, promPort] = [await freePort(), await freePort(), await freePort()];
-    webhook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => { body += c; });
-      req.on('end', () => { received.push({ at: Date.now(), body: JSON.parse(body) }); res.end(); });
-    });
-    await new Promise<void>((r) => webhook.listen(hookPort, '127.0.0.1', r));
     // the shipped example, its receivers pointed at the webhook (names kept), its timers scaled
-    const am = parse(readFileSync(root + 'deploy/alertmanager/alertmanager.example.yml', 'utf8'));
-    for (const r of am.receivers) { for (const k of Object.keys(r)) if (k !== 'name') delete r[k]; r.webhook_configs = [{ url: `http://127.0.0.1:${hookPort}/`, send_resolved: false }]; }
-    for (const route of [am.route, ...am.route.routes]) for (const k of ['group_wait', 'group_interval', 'repeat_interval']) if (route[k]) route[k] = scaled(route[k]);
-    writeFileSync(join(dir, 'alertmanager.yml'), stringify(am));
+    am = await startAlertmanager({ config: (webhookUrl) => {
+      const c = parse(readFileSync(root + 'deploy/alertmanager/alertmanager.example.yml', 'utf8'));
+      for (const r of c.receivers) { for (const k of Object.keys(r)) if (k !== 'name') delete r[k]; r.webhook_configs = [{ url: webhookUrl, send_resolved: false }]; }
+      for (const route of [c.route, ...c.route.routes]) for (const k of ['group_wait', 'group_interval', 'repeat_interval']) if (route[k]) route[k] = scaled(route[k]);
+      return stringify(c);
+    } });
     writeFileSync(join(dir, 'targets.json'), fleet.fileSd());
     writeFileSync(join(dir, 'prometheus.yml'), `
 global: { scrape_interval: 5s, evaluation_interval: 5s }
 rule_files: ['${SHIPPED_RULES}']
-alerting: { alertmanagers: [{ static_configs: [{ targets: ['127.0.0.1:${amPort}'] }] }] }
+alerting: { alertmanagers: [{ static_configs: [{ targets: ['${new URL(am.url).host}'] }] }] }
 scrape_configs: [{ job_name: fraglist-exporter, file_sd_configs: [{ files: ['${join(dir, 'targets.json')}'] }] }]
 `);
-    procs.push(execa('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`,
-      `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address='], { reject: false, all: true }));
-    procs.push(execa('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`], { reject: false, all: true }));
+    const promPort = await freePort();
+    prom = execa('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`], { reject: false, all: true });
     promUrl = `http://127.0.0.1:${promPort}`;
     await until('Prometheus to scrape every simulated host', async () => {
       const r = await query(promUrl, 'count(up{job="fraglist-exporter"} == 1)').catch(() => []);
@@ -73,8 +65,8 @@ scrape_configs: [{ job_name: fraglist-exporter, file_sd_configs: [{ files: ['${j
   });
 
   after(async () => {
-    for (const p of procs) { p.kill('SIGTERM'); await p; }
-    webhook?.close();
+    if (prom) { prom.kill('SIGTERM'); await prom; }
+    await am?.stop();
     await fleet?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -87,6 +79,7 @@ scrape_configs: [{ job_name: fraglist-exporter, file_sd_configs: [{ files: ['${j
       await sleep(Math.max(0, due - Date.now()));
       fleet.setState(i, 'paging');
     }
+    const received = am.received as Array<{ at: number; body: Notification & { groupLabels: Record<string, string> } }>;
     const pagesOf = () => received.filter((n) => n.body.receiver === 'kernel-pager');
     const named = () => new Set(pagesOf().flatMap((n) => n.body.alerts.map((a) => a.labels.instance)));
     await until('every rollout host named in a page', async () => (named().size >= ROLLOUT_HOSTS ? true : undefined), 180_000);

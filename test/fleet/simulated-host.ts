@@ -15,10 +15,11 @@ import { TracerState } from '../../src/state/tracer-state.js';
  * idle: traffic, nothing critical. receive-inconsistent: virtio's receive side
  * makes INCONSISTENT skbs (legal there: graphed, never paged). paging: a crash
  * state at its crash point with a culprit. tracer-down: bpftrace not attached.
- * losing-events: sampled events lost between kernel and agent (a warning).
+ * paged-before: crash-state skbs counted before the scraper or rule engine
+ * started, none since (no page: nothing rose). losing-events: sampled events lost between kernel and agent (a warning).
  * crashed: rebooted after a crash in GSO segmentation (the crash page).
  */
-export const HOST_STATES = ['idle', 'receive-inconsistent', 'paging', 'losing-events', 'tracer-down', 'crashed'] as const;
+export const HOST_STATES = ['idle', 'receive-inconsistent', 'paging', 'paged-before', 'losing-events', 'tracer-down', 'crashed'] as const;
 export type HostState = (typeof HOST_STATES)[number];
 
 /** where each state shows, per mode: tracepoint mode sees receive and transmit only */
@@ -81,6 +82,7 @@ export function simulatedHost(mode: ModeName, hostState: HostState, runtime: Run
       set(site.page.map, hookCulpritLabel(site.page.hook, site.page.other), Math.floor(t / 10));
       set('sampled', site.page.hook, Math.floor(t * 2));
     }
+    if (hostState === 'paged-before') set(site.page.map, hookCulpritLabel(site.page.hook, site.page.culprit), 5);
     // a bad rollout overwhelms the event stream as well: its warning waits behind the page
     if (hostState === 'paging' || hostState === 'losing-events') state.counters.add('lost_events', '', Math.ceil(seconds));
   }

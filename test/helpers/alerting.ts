@@ -1,7 +1,7 @@
 // The alerting path as fleets run it: a real Prometheus loading the shipped
 // rules and scraping the agent, a real Alertmanager, and a webhook here that
 // records every notification.
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,53 @@ export interface AlertingStack {
   stop(): Promise<void>;
 }
 
+export interface AlertmanagerStack {
+  url: string;
+  /** every notification the webhook got, with when */
+  received: Array<{ at: number; body: Notification }>;
+  stop(): Promise<void>;
+}
+
+/** the test's own routing: every alert to the webhook at once, a group per alert, host and hook */
+const TEST_ROUTING = (receivers: string[]) => `
+route: { receiver: hook, group_by: [alertname, instance, hook], group_wait: 1s, group_interval: 1s, repeat_interval: 1h }
+receivers: [{ name: hook, webhook_configs: [${receivers.map((url) => `{ url: '${url}', send_resolved: false }`).join(', ')}] }]
+`;
+
+/**
+ * A webhook here and a real Alertmanager notifying it. `config(webhookUrl)`
+ * is its configuration (by default the test's own routing); `webhooks`: more
+ * receivers of the default routing (a guest's, which prints to its console).
+ */
+export async function startAlertmanager(o: { config?: (webhookUrl: string) => string; webhooks?: string[] } = {}): Promise<AlertmanagerStack> {
+  const dir = mkdtempSync(join(tmpdir(), 'flx-alertmanager-'));
+  const received: AlertmanagerStack['received'] = [];
+  const [hookPort, amPort] = [await freePort(), await freePort()];
+  const webhook: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => { received.push({ at: Date.now(), body: JSON.parse(body) }); res.end(); });
+  });
+  await new Promise<void>((r) => webhook.listen(hookPort, '127.0.0.1', r));
+  const hookUrl = `http://127.0.0.1:${hookPort}/`;
+  writeFileSync(join(dir, 'alertmanager.yml'), o.config ? o.config(hookUrl) : TEST_ROUTING([hookUrl, ...(o.webhooks ?? [])]));
+  const proc = execa('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`,
+    `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address='], { reject: false, all: true });
+  const url = `http://127.0.0.1:${amPort}`;
+  const stop = async () => {
+    proc.kill('SIGTERM'); await proc;
+    webhook.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await until('Alertmanager ready', async () => (await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)) || undefined, 30_000);
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message}: ${proc.all ?? ''}`);
+  }
+  return { url, received, stop };
+}
+
 /**
  * Starts the webhook, Alertmanager and Prometheus (1 s scrapes and rule
  * evaluations); resolves once Prometheus scrapes every target as up (unless
@@ -32,40 +79,25 @@ export interface AlertingStack {
  */
 export async function startAlerting(targets: string[], extraRules?: string, o: { waitForTargets?: boolean; webhooks?: string[] } = {}): Promise<AlertingStack> {
   const dir = mkdtempSync(join(tmpdir(), 'flx-alerting-'));
-  const received: AlertingStack['received'] = [];
-  const [hookPort, amPort, promPort] = [await freePort(), await freePort(), await freePort()];
-  const webhook: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => { received.push({ at: Date.now(), body: JSON.parse(body) }); res.end(); });
-  });
-  await new Promise<void>((r) => webhook.listen(hookPort, '127.0.0.1', r));
+  const am = await startAlertmanager({ webhooks: o.webhooks });
+  const promPort = await freePort();
   const rules = [SHIPPED_RULES];
   if (extraRules) { writeFileSync(join(dir, 'extra.rules.yml'), extraRules); rules.push(join(dir, 'extra.rules.yml')); }
-  writeFileSync(join(dir, 'alertmanager.yml'), `
-route: { receiver: hook, group_by: [alertname, instance, hook], group_wait: 1s, group_interval: 1s, repeat_interval: 1h }
-receivers: [{ name: hook, webhook_configs: [${[`http://127.0.0.1:${hookPort}/`, ...(o.webhooks ?? [])].map((url) => `{ url: '${url}', send_resolved: false }`).join(', ')}] }]
-`);
   writeFileSync(join(dir, 'prometheus.yml'), `
 global: { scrape_interval: 1s, evaluation_interval: 1s }
 rule_files: [${rules.map((r) => `'${r}'`).join(', ')}]
-alerting: { alertmanagers: [{ static_configs: [{ targets: ['127.0.0.1:${amPort}'] }] }] }
+alerting: { alertmanagers: [{ static_configs: [{ targets: ['${new URL(am.url).host}'] }] }] }
 scrape_configs: [{ job_name: ${JOB}, static_configs: [{ targets: [${targets.map((t) => `'${t}'`).join(', ')}] }] }]
 `);
-  const procs: ResultPromise[] = [
-    execa('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`,
-      `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address='], { reject: false, all: true }),
-    execa('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`], { reject: false, all: true }),
-  ];
+  const prom = execa('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`,
+    `--web.listen-address=127.0.0.1:${promPort}`], { reject: false, all: true });
   const promUrl = `http://127.0.0.1:${promPort}`;
   const stop = async () => {
-    for (const p of procs) { p.kill('SIGTERM'); await p; }
-    webhook.close();
+    prom.kill('SIGTERM'); await prom;
+    await am.stop();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await until('Alertmanager ready', async () => (await fetch(`http://127.0.0.1:${amPort}/-/ready`).then((r) => r.ok, () => false)) || undefined, 30_000);
     if (o.waitForTargets !== false) await until('Prometheus to scrape every target', async () => {
       const r = await query(promUrl, `up{job="${JOB}"} == 1`).catch(() => []);
       return r.length === targets.length ? true : undefined;
@@ -74,7 +106,7 @@ scrape_configs: [{ job_name: ${JOB}, static_configs: [{ targets: [${targets.map(
     await stop();
     throw err;
   }
-  return { promUrl, received, stop };
+  return { promUrl, received: am.received, stop };
 }
 
 /** The notifications' alerts, flattened. */
