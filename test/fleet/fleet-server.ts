@@ -21,13 +21,17 @@ export interface FleetServer {
 
 export const instanceOf = (host: number) => `host-${host}:10045`;
 
-export async function startFleetServer(hosts: FleetHost[]): Promise<FleetServer> {
+/** `historySeconds`: how long the hosts have run already (their counters continue a backfilled history) */
+export async function startFleetServer(hosts: FleetHost[], o: { historySeconds?: number } = {}): Promise<FleetServer> {
   const kinds = new Map<string, { host: SimulatedHost; text: string; renderedAt: number; advancedAt: number }>();
   const start = Date.now();
   async function textOf(h: FleetHost): Promise<string> {
     const key = `${h.mode}/${h.state}`;
     let k = kinds.get(key);
-    if (!k) kinds.set(key, (k = { host: simulatedHost(h.mode, h.state), text: '', renderedAt: 0, advancedAt: start }));
+    if (!k) {
+      kinds.set(key, (k = { host: simulatedHost(h.mode, h.state), text: '', renderedAt: 0, advancedAt: start }));
+      if (o.historySeconds) k.host.advance(o.historySeconds);
+    }
     const now = Date.now();
     // rendered at most once a second per kind: the hosts of a kind share it
     if (now - k.renderedAt >= 1000) {

@@ -36,12 +36,13 @@ export interface SimulatedHost {
   advance(seconds: number): void;
 }
 
-const CRASH: CrashRecord = {
-  path: '/sys/fs/pstore/dmesg-ramoops-0', hash: '0'.repeat(64), time: '2026-12-01T00:00:00.000Z', timeSeconds: 1_764_547_200,
+/** a crash an hour before the host was simulated (the crash page fires for it); the agent's previous run started before it */
+const crashRecord = (timeSeconds: number): CrashRecord => ({
+  path: '/sys/fs/pstore/dmesg-ramoops-0', hash: '0'.repeat(64), time: new Date(timeSeconds * 1000).toISOString(), timeSeconds,
   class: 'segmentation', function: 'skb_segment', headline: 'BUG: kernel NULL pointer dereference, address: 0000000000000070',
   rip: { function: 'skb_segment', offset: '0x5b1/0xd40' }, trace: ['tcp_gso_segment', 'inet_gso_segment'], panic: true, release: '6.1.0-50-cloud-amd64',
   culprit: 'bpf_skb_adjust_room', summary: 'crashed in skb_segment: culprit bpf_skb_adjust_room (198.18.0.1:7000 -> 198.18.1.1:7001)',
-};
+});
 
 export function simulatedHost(mode: ModeName, hostState: HostState, runtime: RuntimeMetrics = 'essential'): SimulatedHost {
   const hooks = mode === 'tracepoint' ? [...CURRENT_TRACEPOINTS] : [...HOOK_LABELS];
@@ -49,11 +50,12 @@ export function simulatedHost(mode: ModeName, hostState: HostState, runtime: Run
   const up = hostState !== 'tracer-down';
   if (up) { state.status.announced(hooks.length, 0); state.status.heartbeat(1); }
   const site = SITES[mode === 'tracepoint' ? 'tracepoint' : 'function'];
-  const crash = hostState === 'crashed' ? { ...emptyReport(['/sys/fs/pstore']), records: [CRASH] } : emptyReport(['/sys/fs/pstore']);
+  const crashedAt = Math.floor(Date.now() / 1000) - 3600;
+  const crash = hostState === 'crashed' ? { ...emptyReport(['/sys/fs/pstore']), records: [crashRecord(crashedAt)] } : emptyReport(['/sys/fs/pstore']);
   const registries = createRegistries(state, { healthy: () => up }, {
     version: '0.1.0', bpftraceVersion: 'v0.17.0', kernel: mode === 'tracepoint' ? '6.12.57+deb13-cloud-amd64' : '6.1.0-50-cloud-amd64',
     gsoNamesSource: 'btf', fraglistFix: { state: mode === 'tracepoint' ? 'fixed' : 'lacking', upstream: '6.1.115', why: 'simulated' },
-  }, { report: () => crash, previousStartMs: hostState === 'crashed' ? 1_764_540_000_000 : undefined }, runtime);
+  }, { report: () => crash, previousStartMs: hostState === 'crashed' ? (crashedAt - 3600) * 1000 : undefined }, runtime);
 
   let t = 0;
   const totals = new Map<string, Map<string, number>>();
