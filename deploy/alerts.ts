@@ -99,7 +99,8 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
       // alerts read this evaluation's totals), then the pages and the FRAGLIST warning
       name: 'fraglist-exporter.skbs',
       rules: [
-        ...CULPRIT_COUNTERS.map((c) => ({ record: perHookTotal(c), expr: `sum without (culprit) (${sel(c)})` })),
+        // INCONSISTENT only where it pages (the crash point): a total per host and hook is paid for at every evaluation
+        ...CULPRIT_COUNTERS.map((c) => ({ record: perHookTotal(c), expr: `sum without (culprit) (${sel(c, c === 'frag_list_inconsistent_total' ? atCrashPoint : '')})` })),
         // only at the crash point: the same state on receive and after a linearize is legal (graphed, never paged)
         rule('FragListInconsistentSkb', s.pageSeverity, withCulprit('frag_list_inconsistent_total', rose('frag_list_inconsistent_total', atCrashPoint)), undefined,
           `INCONSISTENT skb at {{ $labels.hook }} on {{ $labels.instance }}${culprit(`;${cleared}`)}`,
