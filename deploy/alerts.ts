@@ -63,7 +63,9 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
   const withCulprit = (counter: CulpritCounter, rose: string) => {
     const m = sel(counter, 'culprit!~"unseen|"');
     const named = `topk by (job, instance, hook) (1, (${m} - (${m} offset 10m or ${m} * 0)) > 0)`;
-    return `(${rose}) * on (job, instance, hook) group_left (culprit) (${named} * 0 + 1 or on (job, instance, hook) label_replace((${rose}) * 0 + 1, "culprit", "unseen", "", ""))`;
+    // "unseen" for every host and hook, from the per-hook totals as they are (no range read: the page's own is the cost)
+    const unseen = `label_replace(${sel(perHookTotal(counter))} * 0 + 1, "culprit", "unseen", "", "")`;
+    return `(${rose}) * on (job, instance, hook) group_left (culprit) (${named} * 0 + 1 or on (job, instance, hook) ${unseen})`;
   };
   const culprit = (phrase: string) => `{{ if ne $labels.culprit "unseen" }}${phrase}{{ $labels.culprit }}{{ end }}`;
   const culpritAnnotation = { culprit: '{{ $labels.culprit }}' };
