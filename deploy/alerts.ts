@@ -160,10 +160,11 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
           + ` and on (job, instance) ${sel('frag_list_tracer_up')} == 1`, '15m',
           'Hook {{ $labels.hook }} is not attached on {{ $labels.instance }}',
           'The tracer on {{ $labels.instance }} runs in {{ $labels.mode }} mode without hook {{ $labels.hook }}, which this kernel has: skbs passing there are not counted.'),
-        rule('FragListEventsLost', s.warningSeverity, `increase(${sel('frag_list_events_lost_total')}[10m]) > 0`, undefined,
+        // 2 minutes: a host's warnings reach Alertmanager after its page (which waits for nothing), so the page inhibits them
+        rule('FragListEventsLost', s.warningSeverity, `increase(${sel('frag_list_events_lost_total')}[10m]) > 0`, '2m',
           'Sampled events are being lost on {{ $labels.instance }}',
           'bpftrace reported about {{ $value | humanize }} lost events on {{ $labels.instance }} in 10 minutes. Counters stay exact; sampled event details are missing.'),
-        rule('FragListTracerRestarting', s.warningSeverity, `increase(${sel('frag_list_tracer_restarts_total')}[30m]) > 3`, undefined,
+        rule('FragListTracerRestarting', s.warningSeverity, `increase(${sel('frag_list_tracer_restarts_total')}[30m]) > 3`, '2m',
           'bpftrace keeps restarting on {{ $labels.instance }}',
           'The tracer on {{ $labels.instance }} restarted about {{ $value | humanize }} times in 30 minutes: see the exporter logs for bpftrace errors.'),
       ],
@@ -192,15 +193,16 @@ export const PAGING_HOSTS = 'instance:frag_list_paging_skbs:rate5m';
  */
 function fleetGroups(sel: (metric: string, more?: string) => string): RuleGroup[] {
   const perHost = (c: CulpritCounter) => fleetRecording('instance_hook', c, 'rate5m');
-  const state = (c: CulpritCounter, hooks?: string) => `label_replace(${perHost(c)}${hooks ? `{${hooks}}` : ''}, "state", "${STATE_OF[c]}", "", "")`;
+  // recorded series are read with the job selector too: a custom one (a cluster label, say) keeps its fleet apart
+  const state = (c: CulpritCounter, hooks?: string) => `label_replace(${sel(perHost(c), hooks)}, "state", "${STATE_OF[c]}", "", "")`;
   return [
     {
       name: 'fraglist-exporter.fleet.skbs',
       rules: [
         // summed over culprits; only where the state rose (> 0): the fleet panels read the hosts that have it, not all
         ...CULPRIT_COUNTERS.map((c) => ({ record: perHost(c), expr: `sum without (culprit) (rate(${sel(c)}[5m])) > 0` })),
-        ...CULPRIT_COUNTERS.map((c) => ({ record: fleetRecording('job_hook', c, 'rate5m'), expr: `sum by (job, hook) (${perHost(c)})` })),
-        ...CULPRIT_COUNTERS.map((c) => ({ record: hostsRecording(c), expr: `count by (job, hook) (${perHost(c)})` })),
+        ...CULPRIT_COUNTERS.map((c) => ({ record: fleetRecording('job_hook', c, 'rate5m'), expr: `sum by (job, hook) (${sel(perHost(c))})` })),
+        ...CULPRIT_COUNTERS.map((c) => ({ record: hostsRecording(c), expr: `count by (job, hook) (${sel(perHost(c))})` })),
         // a culprit's series is born at its first count, which rate() misses: counted from 0 instead
         ...CULPRIT_COUNTERS.map((c) => {
           const m = sel(c, 'culprit!~"unseen|"');

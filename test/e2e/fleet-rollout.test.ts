@@ -30,7 +30,7 @@ const scaled = (d: string) => {
   return `${(Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h']) / SCALE}s`;
 };
 
-describe('a rollout paging 500 hosts within a minute', { timeout: 400_000 }, () => {
+describe('a rollout paging 500 hosts within a minute', { timeout: 600_000 }, () => {
   let fleet: FleetServer, am: AlertmanagerStack, dir: string;
   let prom: ResultPromise;
   let promUrl = '';
@@ -94,11 +94,15 @@ scrape_configs: [{ job_name: fraglist-exporter, file_sd_configs: [{ files: ['${j
     for (let i = 0; i < ROLLOUT_HOSTS; i++) assert.ok(named().has(instanceOf(i)), `${instanceOf(i)} named`);
     assert.deepEqual(last.body.groupLabels, { alertname: 'FragListInconsistentSkb', hook: 'skb_segment', culprit: 'bpf_skb_adjust_room' });
     assert.ok(!named().has(instanceOf(CONTROL)), 'the control host does not page');
-    // warnings: the rollout hosts lose events too (FragListEventsLost fires for them in Prometheus), but only the control host's reaches the tickets
-    const lost = await query(promUrl, 'count(ALERTS{alertname="FragListEventsLost",alertstate="firing"})');
-    assert.ok(Number(lost[0]?.value[1] ?? 0) > ROLLOUT_HOSTS / 2, `FragListEventsLost fires in Prometheus for the rollout hosts: ${lost[0]?.value[1]}`);
+    // warnings: the rollout hosts lose events too (FragListEventsLost fires for them in Prometheus, 2 minutes on), but only the
+    // control host's reaches the tickets; a group interval more, for any that was not inhibited to be sent
+    const lost = await until('FragListEventsLost to fire for the rollout hosts', async () => {
+      const r = await query(promUrl, 'count(ALERTS{alertname="FragListEventsLost",alertstate="firing"})');
+      return Number(r[0]?.value[1] ?? 0) > ROLLOUT_HOSTS ? Number(r[0].value[1]) : undefined;
+    }, 240_000);
+    await sleep((5 * 60_000) / SCALE + 10_000);
     const tickets = received.filter((n) => n.body.receiver === 'tickets').flatMap((n) => n.body.alerts);
     assert.deepEqual([...new Set(tickets.map((a) => `${a.labels.alertname} ${a.labels.instance}`))], [`FragListEventsLost ${instanceOf(CONTROL)}`]);
-    process.stdout.write(`# warnings: FragListEventsLost firing for ${lost[0]?.value[1]} hosts in Prometheus; tickets received: ${tickets.length} alert(s), all the control host's\n`);
+    process.stdout.write(`# warnings: FragListEventsLost firing for ${lost} hosts in Prometheus; tickets received: ${tickets.length} alert(s), all the control host's\n`);
   });
 });

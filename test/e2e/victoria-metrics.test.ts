@@ -37,7 +37,7 @@ const firing = async (url: string): Promise<string[]> => {
   return body.data.alerts.filter((a) => a.state === 'firing').map(key).sort();
 };
 
-describe('the shipped rules and dashboards on VictoriaMetrics, side by side with Prometheus', { timeout: 300_000 }, () => {
+describe('the shipped rules and dashboards on VictoriaMetrics, side by side with Prometheus', { timeout: 600_000 }, () => {
   let agent: Agent, tap: Awaited<ReturnType<typeof tapHost>>, fleet: FleetServer, prom: Prometheus, vm: VictoriaStack, am: AlertmanagerStack;
   let dir = '';
   let agentInstance = '';
@@ -101,7 +101,8 @@ describe('the shipped rules and dashboards on VictoriaMetrics, side by side with
       `FragListEventsLost ${instanceOf(6)} warning`,
     ].sort();
     for (const [name, url] of [['Prometheus', prom.url], ['vmalert', vm.vmalertUrl]]) {
-      await until(`${name} to fire the pages`, async () => ((await firing(url)).length >= expected.length ? true : undefined), 60_000);
+      // the warnings wait 2 minutes (behind a page of the same host)
+      await until(`${name} to fire the pages and warnings`, async () => ((await firing(url)).length >= expected.length ? true : undefined), 240_000);
     }
     await sleep(5000); // and nothing else, some evaluations later
     const [p, v] = [await firing(prom.url), await firing(vm.vmalertUrl)];
