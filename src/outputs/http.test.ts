@@ -76,14 +76,22 @@ test('/metrics answers HEAD and a query string as GET does; other methods and pa
 
 test('a scrape after the tracer printed new counts shows them; one between prints shows the same', async () => {
   const series = (b: string) => /^frag_list_overrun_total\{hook="netif_receive_skb_entry",culprit="unseen"\} (\d+)$/m.exec(b)?.[1];
-  const before = Number(series((await text('/metrics')).body));
-  assert.equal(series((await text('/metrics')).body), String(before));
-  state.apply(parseRecord(`{"type": "map", "data": {"@overrun": {"tracepoint:net:netif_receive_skb_entry,255": ${before + 5}}}}`), 2);
-  assert.equal(series((await text('/metrics')).body), String(before + 5));
-  assert.equal(series((await text('/metrics', { accept: OM })).body), String(before + 5));
+  const lastRise = (b: string) => /^frag_list_last_overrun_timestamp_seconds\{hook="netif_receive_skb_entry",culprit="unseen"\} (\S+)$/m.exec(b)?.[1];
+  const first = (await text('/metrics')).body;
+  // a crash state's series is born with its first skb
+  assert.equal(series(first), undefined);
+  assert.equal(lastRise(first), undefined);
+  assert.match(first, /^# TYPE frag_list_overrun_total counter$/m);
+  state.apply(parseRecord('{"type": "map", "data": {"@overrun": {"tracepoint:net:netif_receive_skb_entry,255": 5}}}'), 2000);
+  assert.equal(series((await text('/metrics')).body), '5');
+  assert.equal(series((await text('/metrics', { accept: OM })).body), '5');
+  assert.equal(lastRise((await text('/metrics')).body), '2');
   state.counters.add('tracer_restarts');
   assert.match((await text('/metrics')).body, /^frag_list_tracer_restarts_total 1$/m);
-  assert.equal(series((await text('/metrics')).body), String(before + 5));
+  assert.equal(series((await text('/metrics')).body), '5');
+  // the same print again: the same count, no new rise
+  state.apply(parseRecord('{"type": "map", "data": {"@overrun": {"tracepoint:net:netif_receive_skb_entry,255": 5}}}'), 9000);
+  assert.equal(lastRise((await text('/metrics')).body), '2');
 });
 
 test('the telemetry path matches as an express route did: any case, one trailing slash', () => {

@@ -33,10 +33,13 @@ const HOOK_COUNTERS: Record<string, [counter: string, help: string]> = {
   gso_change: ['frag_list_gso_changes_total', 'Kernel functions that changed gso_size or gso_type (bpf_skb_adjust_room makes the reported 1027).'],
 };
 
+/** the gauge of when a crash-state counter last rose: frag_list_inconsistent_total -> frag_list_last_inconsistent_timestamp_seconds */
+export const lastRiseGauge = (counter: string): string => counter.replace(/^frag_list_/, 'frag_list_last_').replace(/_total$/, '_timestamp_seconds');
+
 /**
  * Counters exported as one series, summed over hooks: the filters and the
  * sampling budget are the whole program's, so a series per hook would be paid
- * for by every host of a fleet and read by nobody (docs/series-budget.md).
+ * for by every host of a fleet and read by nobody (docs/fleet.md).
  */
 const SUMMED_OVER_HOOKS = ['filtered', 'sampled', 'suppressed'];
 
@@ -130,9 +133,14 @@ function registerMetrics(registry: Registry, state: TracerState, health: Health,
     new Gauge({ name: 'frag_list_filter_interface_present', help: '1 while the --filter.interface device exists (0: it is gone and nothing is counted).', registers,
       collect() { this.set(health.interfacePresent?.() ? 1 : 0); } });
   }
-  for (const kind of ['inconsistent', 'overrun'] as const) {
-    new Gauge({ name: `frag_list_last_${kind}_timestamp_seconds`, help: `When the ${kind} counter last rose (0: never since start).`, registers,
-      collect() { this.set(state.lastSeenSeconds[kind]); } });
+  for (const mapName of CULPRIT_KEYED_MAPS.filter((m) => state.mode.counters.includes(m))) {
+    const counter = HOOK_COUNTERS[mapName][0];
+    new Gauge({ name: lastRiseGauge(counter), help: `When ${counter} last rose at this hook by this culprit, in seconds since the epoch (no series: not since the agent started).`,
+      labelNames: ['hook', 'culprit'], registers,
+      collect() {
+        this.reset();
+        for (const [label, seconds] of state.lastRise.series(mapName)) this.set(splitLabel(label) as { hook: string; culprit: string }, seconds);
+      } });
   }
   new Gauge({ name: 'frag_list_build_info', help: 'Agent, tracer and kernel versions; the probe mode in use.',
     labelNames: ['version', 'mode', 'bpftrace_version', 'kernel', 'gso_names', 'nodejs_version'], registers })

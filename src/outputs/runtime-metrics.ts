@@ -2,7 +2,7 @@
 // what an operator of the agent reads (CPU, resident memory, open fds, start
 // time, event-loop delay, heap used): prom-client's full set is about 60
 // series more per host (per heap space, per garbage-collection kind), paid
-// for by every host of a fleet (docs/series-budget.md). --metrics.runtime=full
+// for by every host of a fleet (docs/fleet.md). --metrics.runtime=full
 // turns it back on.
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { PROM_CLIENT_EVENT_LOOP, registerEventLoopDelay } from './event-loop.js';

@@ -399,7 +399,7 @@ export const COUNTER_MAPS: Record<ProgramMode, readonly string[]> = {
 const WRITER_MAPS = ['create', 'clear', 'modify', 'gso_change'];
 /**
  * Whether a hook's code can count in a map: the agent starts at 0 only the
- * series a hook can move (each costs every host of a fleet; docs/series-budget.md).
+ * series a hook can move (each costs every host of a fleet; docs/fleet.md).
  */
 export function canCount(map: string, hook: string): boolean {
   if (map === 'access') return hook === 'skb_segment';

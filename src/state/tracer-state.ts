@@ -5,13 +5,14 @@
 import type { BpftraceRecord } from '../bpftrace/records.js';
 import { parseSampledEvent } from '../bpftrace/sampled-event.js';
 import type { GsoTable } from '../kernel/gso.js';
-import { culpritName, hookName, UNSEEN, type Mode, type ModePlan } from '../modes.js';
+import { culpritName, hookName, type Mode, type ModePlan } from '../modes.js';
 import { canCount, CULPRIT_KEYED_MAPS, HEARTBEAT_MAP, printedMaps, SEEN_COUNTERS, SEEN_COUNTING, SEEN_MAP } from '../probes/program.js';
 import { AttachStatus } from './attach-status.js';
 import { Counters } from './counters.js';
 import { decodeEvent, type DecodedEvent } from './decoded-event.js';
 import { EventRing } from './event-ring.js';
 import { hookCulpritLabel } from './hook-culprit.js';
+import { LastRise } from './last-rise.js';
 import { PerHookSeen, splitPerHookMap } from './per-hook-map.js';
 import { splitSeen } from './seen-shape.js';
 
@@ -32,7 +33,8 @@ export class TracerState {
   readonly counters = new Counters();
   readonly events: EventRing<DecodedEvent>;
   readonly status = new AttachStatus();
-  readonly lastSeenSeconds = { inconsistent: 0, overrun: 0 };
+  /** when each crash-state series last rose (the pages' input) */
+  readonly lastRise = new LastRise();
   readonly mode: Mode;
   /** hooks attached on this kernel, and those the mode has but the kernel lacks */
   readonly hooks: readonly string[];
@@ -55,8 +57,10 @@ export class TracerState {
     this.counterMaps = new Set(printedMaps(plan.mode.name));
     this.seenCounting = SEEN_COUNTING[plan.mode.name];
     this.events = new EventRing(eventsCapacity);
-    for (const name of this.mode.counters) {
-      for (const hook of this.hooks.filter((h) => canCount(name, h))) this.counters.ensure(name, CULPRIT_KEYED_MAPS.includes(name) ? hookCulpritLabel(hook, UNSEEN) : hook);
+    // a crash-state series is born with its first skb, not at 0: on most hosts of a fleet it never is, and the pages
+    // read when it last rose (lastRise), not increase()
+    for (const name of this.mode.counters.filter((n) => !CULPRIT_KEYED_MAPS.includes(n))) {
+      for (const hook of this.hooks.filter((h) => canCount(name, h))) this.counters.ensure(name, hook);
     }
     for (const name of AGENT_COUNTERS) this.counters.ensure(name);
   }
@@ -133,7 +137,7 @@ export class TracerState {
       if (label !== undefined) byLabel.set(label, v); else rejected.push(key);
     }
     const rose = this.counters.observe(name, byLabel);
-    if (rose.length && (name === 'inconsistent' || name === 'overrun')) this.lastSeenSeconds[name] = nowMs / 1000;
+    if (culpritKeyed) this.lastRise.rose(name, rose, nowMs / 1000);
     return rejected;
   }
 

@@ -48,7 +48,7 @@ describe('serve on this kernel', () => {
     const sampled = d('frag_list_events_sampled_total'), suppressed = d('frag_list_events_suppressed_total');
     assert.equal(sampled + suppressed, N, 'every event is either sampled or counted as suppressed');
     assert.ok(sampled >= 1 && sampled <= RATE + Math.ceil(RATE * injectSeconds) + 1, `sampled ${sampled} within the budget of ${RATE}/s`);
-    assert.ok(m1.sum('frag_list_last_inconsistent_timestamp_seconds') > Date.now() / 1000 - 60);
+    assert.ok(m1.sum('frag_list_last_inconsistent_timestamp_seconds', { hook: HOOK, culprit: 'unseen' }) > Date.now() / 1000 - 60, 'when the counter last rose');
     process.stdout.write(`# injected ${N}, counted ${d('frag_list_inconsistent_total')}, sampled ${sampled}, suppressed ${suppressed} (${injectSeconds.toFixed(2)} s)\n`);
 
     const body = await (await agent.get('/events')).json() as { events: Array<Record<string, unknown>> };
@@ -131,8 +131,13 @@ describe('serve on this kernel', () => {
     const text = await (await agent.get('/metrics')).text();
     const r = await execa('promtool', ['check', 'metrics'], { input: text, reject: false });
     assert.equal(r.exitCode, 0, r.stderr + r.stdout);
-    for (const name of ['frag_list_inconsistent_total', 'frag_list_overrun_total', 'frag_list_tracer_up', 'frag_list_build_info', 'frag_list_probe_attached']) {
+    for (const name of ['frag_list_inconsistent_total', 'frag_list_last_inconsistent_timestamp_seconds', 'frag_list_tracer_up', 'frag_list_build_info', 'frag_list_probe_attached']) {
       assert.match(text, new RegExp(`^${name}`, 'm'));
+    }
+    // no OVERRUN here: its families are declared, their series born with the first skb
+    for (const name of ['frag_list_overrun_total', 'frag_list_last_overrun_timestamp_seconds']) {
+      assert.match(text, new RegExp(`^# TYPE ${name} (counter|gauge)$`, 'm'));
+      assert.doesNotMatch(text, new RegExp(`^${name}`, 'm'));
     }
     // the fraglist fix the rules join on, judged from this host's version text
     const fix = fraglistFix({ release: release(), procVersion: readFileSync('/proc/version', 'utf8') });

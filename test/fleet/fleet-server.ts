@@ -29,7 +29,7 @@ export async function startFleetServer(hosts: FleetHost[], o: { historySeconds?:
     const key = `${h.mode}/${h.state}`;
     let k = kinds.get(key);
     if (!k) {
-      kinds.set(key, (k = { host: simulatedHost(h.mode, h.state), text: '', renderedAt: 0, advancedAt: start }));
+      kinds.set(key, (k = { host: simulatedHost(h.mode, h.state, { bornMs: start - (o.historySeconds ?? 0) * 1000 }), text: '', renderedAt: 0, advancedAt: start }));
       if (o.historySeconds) k.host.advance(o.historySeconds);
     }
     const now = Date.now();

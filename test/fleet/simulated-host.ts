@@ -3,12 +3,11 @@
 // states a fleet has would have them. The series budget test counts what it
 // exposes; the fleet benchmark (test/bench/fleet.ts) serves and backfills it.
 import { GSO_TABLE_4_14 } from '../../src/kernel/gso.js';
-import { MODES, type ModeName } from '../../src/modes.js';
+import { MODES, UNSEEN, type ModeName } from '../../src/modes.js';
 import { emptyReport, type CrashRecord } from '../../src/crash/crash-records.js';
 import { createRegistries } from '../../src/outputs/metrics.js';
 import type { RuntimeMetrics } from '../../src/outputs/runtime-metrics.js';
-import { CURRENT_TRACEPOINTS, HOOK_LABELS } from '../../src/probes/program.js';
-import { hookCulpritLabel } from '../../src/state/hook-culprit.js';
+import { CULPRIT_UNSEEN, CURRENT_TRACEPOINTS, HOOK_LABELS } from '../../src/probes/program.js';
 import { TracerState } from '../../src/state/tracer-state.js';
 
 /**
@@ -44,7 +43,12 @@ const crashRecord = (timeSeconds: number): CrashRecord => ({
   culprit: 'bpf_skb_adjust_room', summary: 'crashed in skb_segment: culprit bpf_skb_adjust_room (198.18.0.1:7000 -> 198.18.1.1:7001)',
 });
 
-export function simulatedHost(mode: ModeName, hostState: HostState, runtime: RuntimeMetrics = 'essential'): SimulatedHost {
+/**
+ * `bornMs`: when the simulated host's clock starts (its crash-state counts are stamped by it, as the agent stamps
+ * them when they rise); a fleet that continues a backfilled history starts it that long ago.
+ */
+export function simulatedHost(mode: ModeName, hostState: HostState, o: { runtime?: RuntimeMetrics; bornMs?: number } = {}): SimulatedHost {
+  const bornMs = o.bornMs ?? Date.now();
   const hooks = mode === 'tracepoint' ? [...CURRENT_TRACEPOINTS] : [...HOOK_LABELS];
   const state = new TracerState({ mode: MODES[mode], program: { text: '' }, hooks, unattached: [] }, GSO_TABLE_4_14, 8);
   const up = hostState !== 'tracer-down';
@@ -55,7 +59,7 @@ export function simulatedHost(mode: ModeName, hostState: HostState, runtime: Run
   const registries = createRegistries(state, { healthy: () => up }, {
     version: '0.1.0', bpftraceVersion: 'v0.17.0', kernel: mode === 'tracepoint' ? '6.12.57+deb13-cloud-amd64' : '6.1.0-50-cloud-amd64',
     gsoNamesSource: 'btf', fraglistFix: { state: mode === 'tracepoint' ? 'fixed' : 'lacking', upstream: '6.1.115', why: 'simulated' },
-  }, { report: () => crash, previousStartMs: hostState === 'crashed' ? (crashedAt - 3600) * 1000 : undefined }, runtime);
+  }, { report: () => crash, previousStartMs: hostState === 'crashed' ? (crashedAt - 3600) * 1000 : undefined }, o.runtime);
 
   let t = 0;
   const totals = new Map<string, Map<string, number>>();
@@ -64,9 +68,17 @@ export function simulatedHost(mode: ModeName, hostState: HostState, runtime: Run
     totals.set(map, m.set(label, v));
     state.counters.observe(map, m);
   };
+  /** a crash state's count as bpftrace prints it (program keys), through the agent's own parsing of maps */
+  const count = (map: string, hook: string, culprit: string, v: number, nowMs: number) => {
+    const key = mode === 'tracepoint' ? `tracepoint:net:${hook},${CULPRIT_UNSEEN}`
+      : `${HOOK_LABELS.indexOf(hook as (typeof HOOK_LABELS)[number])},${culprit === UNSEEN ? CULPRIT_UNSEEN : HOOK_LABELS.indexOf(culprit as (typeof HOOK_LABELS)[number])}`;
+    const applied = state.apply({ type: 'map', name: `@${map}`, values: new Map([[key, v]]), rejected: [] }, nowMs);
+    if (applied.kind !== 'none') throw new Error(`simulated ${map} at ${hook} by ${culprit} not counted: ${JSON.stringify(applied)}`);
+  };
   function advance(seconds: number): void {
     if (!up) return;
     t += seconds;
+    const nowMs = bornMs + t * 1000;
     for (const hook of hooks) {
       set('inspected', hook, Math.floor(t * 900));
       set('gso', hook, Math.floor(t * 300));
@@ -77,14 +89,15 @@ export function simulatedHost(mode: ModeName, hostState: HostState, runtime: Run
       set('clear', '__skb_linearize', Math.floor(t * 3));
       set('access', 'skb_segment', Math.floor(t * 2));
     }
-    if (hostState === 'receive-inconsistent') set('inconsistent', hookCulpritLabel(site.receive, 'unseen'), Math.floor(t * 5));
+    if (hostState === 'receive-inconsistent') count('inconsistent', site.receive, UNSEEN, Math.floor(t * 5), nowMs);
     if (hostState === 'paging') {
       // two culprits: a rollout seldom has only one writer in the path
-      set(site.page.map, hookCulpritLabel(site.page.hook, site.page.culprit), Math.floor(t * 2));
-      set(site.page.map, hookCulpritLabel(site.page.hook, site.page.other), Math.floor(t / 10));
+      count(site.page.map, site.page.hook, site.page.culprit, Math.floor(t * 2), nowMs);
+      count(site.page.map, site.page.hook, site.page.other, Math.floor(t / 10), nowMs);
       set('sampled', site.page.hook, Math.floor(t * 2));
     }
-    if (hostState === 'paged-before') set(site.page.map, hookCulpritLabel(site.page.hook, site.page.culprit), 5);
+    // counted an hour before the host was simulated (before its scraper started), never since
+    if (hostState === 'paged-before') count(site.page.map, site.page.hook, site.page.culprit, 5, bornMs - 3_600_000);
     // a bad rollout overwhelms the event stream as well: its warning waits behind the page
     if (hostState === 'paging' || hostState === 'losing-events') state.counters.add('lost_events', '', Math.ceil(seconds));
   }

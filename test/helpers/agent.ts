@@ -87,36 +87,46 @@ export async function inconsistentCounted(base: string, expected: number, act: (
   return (await fetchMetrics(base)).sum('frag_list_inconsistent_total') - before;
 }
 
+/**
+ * The families whose series the agent creates with their first count: the crash states per hook and culprit, their
+ * last-rise timestamps, and events_total's INCONSISTENT kind. Declared (# TYPE) before any.
+ */
+export const BORN_WITH_FIRST_COUNT = /^frag_list_(inconsistent_total|overrun_total|fraglist_without_list_total|last_\w+_timestamp_seconds|events_total)$/;
+
 /** Prometheus text exposition, by "name{labels}" exactly as printed. */
 export class Metrics {
-  constructor(readonly samples: Map<string, number>) {}
+  constructor(readonly samples: Map<string, number>, readonly declared: ReadonlySet<string> = new Set()) {}
   /**
    * Sum of a family's samples whose labels include every given label. No such
-   * sample throws, unless `unbornIsZero`: a series the agent creates at its
-   * first count (a new culprit) is 0 before it, but its family must exist.
+   * sample throws, unless the series is not born yet: `unbornIsZero` and a family
+   * with samples (a new culprit), or a declared family of BORN_WITH_FIRST_COUNT.
    */
   sum(name: string, labels: Record<string, string> = {}, unbornIsZero = false): number {
-    let total = 0, found = false, family = false;
+    let total = 0, found = false, family = this.declared.has(name) && BORN_WITH_FIRST_COUNT.test(name);
     for (const [key, v] of this.samples) {
       const m = /^([^{]+)(?:\{(.*)\})?$/.exec(key)!;
       if (m[1] !== name) continue;
-      family = true;
+      family ||= unbornIsZero;
       const have = m[2] ?? '';
       if (Object.entries(labels).every(([k, val]) => have.split(',').includes(`${k}="${val}"`))) { total += v; found = true; }
     }
-    if (!found && !(unbornIsZero && family)) throw new Error(`no sample of ${name} ${JSON.stringify(labels)}`);
+    if (!found && !family) throw new Error(`no sample of ${name} ${JSON.stringify(labels)}`);
     return total;
   }
 }
 
 export function parseMetrics(text: string): Metrics {
   const samples = new Map<string, number>();
+  const declared = new Set<string>();
   for (const line of text.split('\n')) {
+    const type = /^# TYPE (\S+) (\S+)/.exec(line);
+    // OpenMetrics declares a counter without its _total
+    if (type) declared.add(type[2] === 'counter' && !type[1].endsWith('_total') ? `${type[1]}_total` : type[1]);
     if (!line || line.startsWith('#')) continue;
     const i = line.lastIndexOf(' ');
     samples.set(line.slice(0, i), Number(line.slice(i + 1)));
   }
-  return new Metrics(samples);
+  return new Metrics(samples, declared);
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
