@@ -5,6 +5,7 @@
 // FRAGLIST without a list at list segmentation, or anywhere on a kernel not
 // known to have the 2024 fraglist fix; each page names its culprit.
 import { CRASHING_STATES } from '../src/kernel/fraglist-fix.js';
+import { lastRiseGauge } from '../src/outputs/metrics.js';
 import { CRASH_POINT_HOOKS, hookIn, hookNotIn, LIST_CRASH_POINT_HOOKS } from '../src/state/danger.js';
 
 export interface AlertSettings {
@@ -34,19 +35,12 @@ export interface Rule {
 export interface RecordingRule { record: string; expr: string }
 export interface RuleGroup { name: string; rules: Array<Rule | RecordingRule> }
 
-/** The crash-state counters: labelled by hook and culprit. */
+/** The crash-state counters: labelled by hook and culprit, each series born with its first skb. */
 const CULPRIT_COUNTERS = ['frag_list_inconsistent_total', 'frag_list_overrun_total', 'frag_list_fraglist_without_list_total'] as const;
 type CulpritCounter = (typeof CULPRIT_COUNTERS)[number];
 
-/**
- * A crash-state counter summed over its culprits, per host and hook. The pages
- * watch this sum: a culprit's series is born when its first skb is counted,
- * with that count as its first sample, which increase() cannot see; the sum
- * already exists (the agent starts every hook's "unseen" series at 0) and
- * rises. All series of a host reset together (one agent process), so the sum
- * resets only when they do.
- */
-export const perHookTotal = (counter: CulpritCounter) => `instance_hook:${counter}:sum`;
+/** how long a page holds after its last skb */
+const PAGE_WINDOW_SECONDS = 600;
 
 /** how long the crash page fires: the first hour of the agent run that read the record */
 export const CRASH_PAGE_SECONDS = 3600;
@@ -54,19 +48,23 @@ export const CRASH_PAGE_SECONDS = 3600;
 export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
   const sel = (metric: string, more = '') => `${metric}{${s.jobSelector}${more ? `,${more}` : ''}}`;
   /**
-   * A page on the per-hook sum (`rose`), labelled with its culprit: of the
-   * culprits named (not "unseen"), the one whose count rose most in 10 minutes
-   * (a series born in that window counts from 0), else "unseen". A label, not
-   * an annotation, so that Alertmanager groups one culprit's pages across a
-   * fleet into one notification (deploy/alertmanager/alertmanager.example.yml).
+   * The counter's series (hook, culprit) that rose in the last 10 minutes: its
+   * last-rise gauge, by the host's clock, is newer than that. An instant read of
+   * the few series that exist (one per hook and culprit a crash state was ever
+   * counted at), where increase() would read every host's series over a window;
+   * and the same in PromQL and MetricsQL (no first-sample or extrapolation rules).
    */
-  const withCulprit = (counter: CulpritCounter, rose: string) => {
-    const m = sel(counter, 'culprit!~"unseen|"');
-    const named = `topk by (job, instance, hook) (1, (${m} - (${m} offset 10m or ${m} * 0)) > 0)`;
-    // "unseen" for every host and hook, from the per-hook totals as they are (no range read: the page's own is the cost)
-    const unseen = `label_replace(${sel(perHookTotal(counter))} * 0 + 1, "culprit", "unseen", "", "")`;
-    return `(${rose}) * on (job, instance, hook) group_left (culprit) (${named} * 0 + 1 or on (job, instance, hook) ${unseen})`;
-  };
+  const rose = (counter: CulpritCounter, more = '') => `${sel(lastRiseGauge(counter), more)} > time() - ${PAGE_WINDOW_SECONDS}`;
+  /**
+   * A page per host and hook, labelled with its culprit: of the culprits that
+   * rose there (`roseWhere`), the one with the most skbs since the agent
+   * started. A label, not an annotation, so that Alertmanager groups one
+   * culprit's pages across a fleet into one notification
+   * (deploy/alertmanager/alertmanager.example.yml); one per hook, so that a
+   * rollout that brings two writers into the path is still one incident.
+   */
+  const page = (counter: CulpritCounter, roseWhere: string) =>
+    `topk by (job, instance, hook) (1, ${sel(counter)} and on (job, instance, hook, culprit) (${roseWhere}))`;
   const culprit = (phrase: string) => `{{ if ne $labels.culprit "unseen" }}${phrase}{{ $labels.culprit }}{{ end }}`;
   const culpritAnnotation = { culprit: '{{ $labels.culprit }}' };
   /** a label of the host's newest segmentation crash (its info series), for an annotation */
@@ -79,49 +77,40 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
     labels: { severity },
     annotations: { summary, description, ...more, runbook_url: `${s.runbookBaseUrl}#${alert.toLowerCase()}` },
   });
-  /**
-   * The per-hook sum rose in 10 minutes: it is above its lowest value of the
-   * window, by the skbs since. Not increase(): a sum first recorded already above 0 (rules first
-   * deployed, a new rule engine) has risen by its first value to VictoriaMetrics'
-   * increase() (and to its changes()), not to Prometheus'; min_over_time reads the same samples in both
-   * (test/e2e/victoria-metrics.test.ts). A reset (the agent restarted) lowers the
-   * minimum to 0, so the skbs after it count.
-   */
-  const rose = (counter: CulpritCounter, hooks = '') => {
-    const m = sel(perHookTotal(counter), hooks);
-    return `${m} - min_over_time(${m}[10m]) > 0`;
-  };
   const cleared = ' its frag_list was cleared (or its GSO fields changed) by ';
   // hosts whose kernel crashes in list segmentation on FRAGLIST without a list (src/kernel/fraglist-fix.ts)
   const listSegmentationCrashes = `on (job, instance) ${sel('frag_list_kernel_fraglist_fix_info', `state=~"${CRASHING_STATES.join('|')}"`)}`;
   const fixState = `{{ with query (printf \`${sel('frag_list_kernel_fraglist_fix_info', 'instance=%q')}\` $labels.instance) }}{{ . | first | label "state" }}{{ else }}not reported{{ end }}`;
+  const INCONSISTENT = 'frag_list_inconsistent_total', OVERRUN = 'frag_list_overrun_total', WITHOUT_LIST = 'frag_list_fraglist_without_list_total';
+  /** what pages, per crash state (src/state/danger.ts), each a page() expression: the alerts and the paging hosts' recording read them */
+  const pages: Record<CulpritCounter, string> = {
+    // only at the crash point: the same state on receive and after a linearize is legal (graphed, never paged)
+    [INCONSISTENT]: page(INCONSISTENT, rose(INCONSISTENT, atCrashPoint)),
+    [OVERRUN]: page(OVERRUN, rose(OVERRUN)),
+    // at list segmentation on any kernel; anywhere on a kernel without the fix, before the skb gets there
+    [WITHOUT_LIST]: page(WITHOUT_LIST, `${rose(WITHOUT_LIST, atListCrashPoint)} or (${rose(WITHOUT_LIST, notAtListCrashPoint)} and ${listSegmentationCrashes})`),
+  };
+  const since = 'since its agent started, the latest in the last 10 minutes';
   return [
     {
-      // what the skbs' state raises: the per-hook totals first (a group's rules run in order, so the
-      // alerts read this evaluation's totals), then the pages and the FRAGLIST warning
       name: 'fraglist-exporter.skbs',
       rules: [
-        // INCONSISTENT only where it pages (the crash point): a total per host and hook is paid for at every evaluation
-        ...CULPRIT_COUNTERS.map((c) => ({ record: perHookTotal(c), expr: `sum without (culprit) (${sel(c, c === 'frag_list_inconsistent_total' ? atCrashPoint : '')})` })),
-        // only at the crash point: the same state on receive and after a linearize is legal (graphed, never paged)
-        rule('FragListInconsistentSkb', s.pageSeverity, withCulprit('frag_list_inconsistent_total', rose('frag_list_inconsistent_total', atCrashPoint)), undefined,
+        rule('FragListInconsistentSkb', s.pageSeverity, pages[INCONSISTENT], undefined,
           `INCONSISTENT skb at {{ $labels.hook }} on {{ $labels.instance }}${culprit(`;${cleared}`)}`,
-          'About {{ $value | humanize }} GSO skbs with a NULL frag_list, no frags and no paged data reached {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes: the state of the skb_segment crash reports, at the crash point.',
+          `{{ $value | humanize }} GSO skbs with a NULL frag_list, no frags and no paged data reached {{ $labels.hook }} on {{ $labels.instance }} ${since}: the state of the skb_segment crash reports, at the crash point.`,
           culpritAnnotation),
-        rule('FragListOverrunSkb', s.pageSeverity, withCulprit('frag_list_overrun_total', rose('frag_list_overrun_total')), undefined,
+        rule('FragListOverrunSkb', s.pageSeverity, pages[OVERRUN], undefined,
           `OVERRUN skbs on {{ $labels.instance }} at {{ $labels.hook }}: skb_segment would crash on them${culprit(`;${cleared}`)}`,
-          'About {{ $value | humanize }} skbs claimed more paged data (data_len) than their frags and frag_list hold, at hook {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes. skb_segment dereferences a NULL frag_list on such an skb.',
+          `{{ $value | humanize }} skbs claimed more paged data (data_len) than their frags and frag_list hold, at hook {{ $labels.hook }} on {{ $labels.instance }}, ${since}. skb_segment dereferences a NULL frag_list on such an skb.`,
           culpritAnnotation),
-        // at list segmentation on any kernel; anywhere on a kernel without the fix, before the skb gets there
-        rule('FragListFraglistWithoutListSkb', s.pageSeverity, withCulprit('frag_list_fraglist_without_list_total',
-          `${rose('frag_list_fraglist_without_list_total', atListCrashPoint)} or (${rose('frag_list_fraglist_without_list_total', notAtListCrashPoint)} and ${listSegmentationCrashes})`), undefined,
+        rule('FragListFraglistWithoutListSkb', s.pageSeverity, pages[WITHOUT_LIST], undefined,
           `FRAGLIST skb without a frag_list at {{ $labels.hook }} on {{ $labels.instance }}: skb_segment_list crashes kernels without the 2024 fraglist fix on it${culprit(`;${cleared}`)}`,
-          `About {{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list were seen at {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes. When the kernel segments such an skb, skb_segment_list dereferences the missing list; state of this host's kernel as to the 2024 fraglist fix (frag_list_kernel_fraglist_fix_info): ${fixState}.`,
+          `{{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list were seen at {{ $labels.hook }} on {{ $labels.instance }}, ${since}. When the kernel segments such an skb, skb_segment_list dereferences the missing list; state of this host's kernel as to the 2024 fraglist fix (frag_list_kernel_fraglist_fix_info): ${fixState}.`,
           { ...culpritAnnotation, crash_point: 'skb_segment_list' }),
         rule('FragListFraglistWithoutListSeen', s.warningSeverity,
-          withCulprit('frag_list_fraglist_without_list_total', `${rose('frag_list_fraglist_without_list_total', notAtListCrashPoint)} unless ${listSegmentationCrashes}`), undefined,
+          page(WITHOUT_LIST, `${rose(WITHOUT_LIST, notAtListCrashPoint)} unless ${listSegmentationCrashes}`), undefined,
           `FRAGLIST skbs without a frag_list at {{ $labels.hook }} on {{ $labels.instance }}${culprit(`;${cleared}`)}`,
-          'About {{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list were seen at {{ $labels.hook }} on {{ $labels.instance }} in the last 10 minutes (typically a BPF program pulling all data of a fraglist-GRO skb). This host\'s kernel has the 2024 fraglist fix (or its agent does not say: frag_list_kernel_fraglist_fix_info), so they are harmless here; kernels without it crash on them in skb_segment_list.',
+          `{{ $value | humanize }} skbs with SKB_GSO_FRAGLIST and a NULL frag_list were seen at {{ $labels.hook }} on {{ $labels.instance }}, ${since} (typically a BPF program pulling all data of a fraglist-GRO skb). This host's kernel has the 2024 fraglist fix (or its agent does not say: frag_list_kernel_fraglist_fix_info), so they are harmless here; kernels without it crash on them in skb_segment_list.`,
           culpritAnnotation),
       ],
     },
@@ -141,7 +130,7 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
           { culprit: '{{ $labels.culprit }}', function: '{{ $labels.function }}' }),
       ],
     },
-    ...fleetGroups(sel),
+    ...fleetGroups(sel, pages),
     {
       name: 'fraglist-exporter.health',
       rules: [
@@ -178,10 +167,10 @@ const STATE_OF: Record<CulpritCounter, string> = {
 };
 /** a fleet recording of a crash-state counter, at a level (labels kept) and with its operations */
 export const fleetRecording = (level: string, counter: CulpritCounter, operations: string) => `${level}:${counter}:${operations}`;
-/** hosts whose `state` rose at each hook (over 5 minutes) */
+/** hosts whose `state` rose at each hook (in the last 5 minutes) */
 export const hostsRecording = (counter: CulpritCounter) => `job_hook:frag_list_${STATE_OF[counter]}_hosts:count`;
-/** the recorded series that lists the hosts paging now (the host dashboard's instance variable) */
-export const PAGING_HOSTS = 'instance:frag_list_paging_skbs:rate5m';
+/** the recorded series that lists the hosts paging now, with their paging skbs (the host dashboard's instance variable) */
+export const PAGING_HOSTS = 'instance:frag_list_paging_skbs:sum';
 
 /**
  * The recordings the fleet dashboard reads (named level:metric:operations, as
@@ -190,26 +179,30 @@ export const PAGING_HOSTS = 'instance:frag_list_paging_skbs:rate5m';
  * and per state across the fleet, so that no fleet panel reads every host's
  * series. Three groups: Prometheus evaluates groups in parallel, each within
  * its interval (docs/fleet.md has their evaluation times at 10,000 hosts).
+ * `pages`: what pages, per crash state.
  */
-function fleetGroups(sel: (metric: string, more?: string) => string): RuleGroup[] {
+function fleetGroups(sel: (metric: string, more?: string) => string, pages: Record<CulpritCounter, string>): RuleGroup[] {
   const perHost = (c: CulpritCounter) => fleetRecording('instance_hook', c, 'rate5m');
-  // recorded series are read with the job selector too: a custom one (a cluster label, say) keeps its fleet apart
-  const state = (c: CulpritCounter, hooks?: string) => `label_replace(${sel(perHost(c), hooks)}, "state", "${STATE_OF[c]}", "", "")`;
+  // a state label before `or`: MetricsQL drops the metric names, and two states' series would collide
+  const state = (c: CulpritCounter, expr: string) => `label_replace(${expr}, "state", "${STATE_OF[c]}", "", "")`;
   return [
     {
       name: 'fraglist-exporter.fleet.skbs',
       rules: [
-        // summed over culprits; only where the state rose (> 0): the fleet panels read the hosts that have it, not all
-        ...CULPRIT_COUNTERS.map((c) => ({ record: perHost(c), expr: `sum without (culprit) (rate(${sel(c)}[5m])) > 0` })),
+        // summed over culprits; only where the state rose (> 0): the fleet panels read the hosts that have it, not all.
+        // A series born in the window (its first skbs are its first sample, which rate() cannot see) counts from 0.
+        ...CULPRIT_COUNTERS.map((c) => ({ record: perHost(c), expr: `sum without (culprit) ((${sel(c)} unless ${sel(c)} offset 5m) / 300 or rate(${sel(c)}[5m])) > 0` })),
+        // recorded series are read with the job selector too: a custom one (a cluster label, say) keeps its fleet apart
         ...CULPRIT_COUNTERS.map((c) => ({ record: fleetRecording('job_hook', c, 'rate5m'), expr: `sum by (job, hook) (${sel(perHost(c))})` })),
-        ...CULPRIT_COUNTERS.map((c) => ({ record: hostsRecording(c), expr: `count by (job, hook) (${sel(perHost(c))})` })),
+        // from when each series last rose, not from a rate: a state born in one burst has no rate, and the host has it
+        ...CULPRIT_COUNTERS.map((c) => ({ record: hostsRecording(c), expr: `count by (job, hook) (count by (job, instance, hook) (${sel(lastRiseGauge(c))} > time() - 300))` })),
         // a culprit's series is born at its first count, which rate() misses: counted from 0 instead
         ...CULPRIT_COUNTERS.map((c) => {
           const m = sel(c, 'culprit!~"unseen|"');
           return { record: fleetRecording('job_hook_culprit', c, 'increase10m'), expr: `sum by (job, hook, culprit) ((${m} - (${m} offset 10m or ${m} * 0)) > 0)` };
         }),
-        // the hosts with skbs in a state that pages (INCONSISTENT at the crash point, OVERRUN, FRAGLIST without a list)
-        { record: PAGING_HOSTS, expr: `sum by (job, instance) (${state('frag_list_inconsistent_total', hookIn(CRASH_POINT_HOOKS))} or ${state('frag_list_overrun_total')} or ${state('frag_list_fraglist_without_list_total')})` },
+        // the hosts paging now (the pages' own expressions), with their skbs in those states
+        { record: PAGING_HOSTS, expr: `sum by (job, instance) (${CULPRIT_COUNTERS.map((c) => state(c, pages[c])).join(' or ')})` },
       ],
     },
     {

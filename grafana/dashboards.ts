@@ -88,7 +88,7 @@ const FLEET: DashboardSpec = {
   rows: [
     { title: 'Now', panels: [
       { title: 'Hosts paging now', kind: 'stat', unit: 'none', expectsData: false, width: 4,
-        description: 'Hosts with skbs in a state that pages, in the last 5 minutes: INCONSISTENT at skb_segment, OVERRUN anywhere, FRAGLIST without a list.',
+        description: 'Hosts paging now: skbs in a state that pages (INCONSISTENT at skb_segment, OVERRUN anywhere, FRAGLIST without a list where it crashes) rose there in the last 10 minutes.',
         targets: [{ expr: `count(${PAGING_HOSTS}{${J}}) or vector(0)`, instant: true }] },
       { title: 'Hosts with INCONSISTENT elsewhere, by hook (not paged)', kind: 'stat', unit: 'none', expectsData: true, width: 4,
         description: 'Hosts that saw linear GSO skbs at receive hooks or after a writer in the last 5 minutes: legal and routine (every virtio host that downloads shows some). Counted, never paged.',
@@ -125,8 +125,8 @@ const FLEET: DashboardSpec = {
           { expr: `sum by (hook) (${fleetRecording('job_hook', 'frag_list_overrun_total', 'rate5m')}{${J}})`, legend: 'OVERRUN {{hook}}' },
           { expr: `sum by (hook) (${fleetRecording('job_hook', 'frag_list_fraglist_without_list_total', 'rate5m')}{${J}})`, legend: 'FRAGLIST without a list {{hook}}' },
         ] },
-      { title: `Top ${atMost} hosts paging`, kind: 'table', unit: 'ops', expectsData: false, width: 12, linksToHost: true,
-        description: 'The hosts with the most skbs in a paging state per second (their peak over the range). Each links to its host dashboard.',
+      { title: `Top ${atMost} hosts paging`, kind: 'table', unit: 'none', expectsData: false, width: 12, linksToHost: true,
+        description: 'The hosts that paged in the range, with the most skbs in a paging state (counted since their agents started; the peak over the range). Each links to its host dashboard.',
         targets: [{ expr: `topk(${atMost}, max_over_time(${PAGING_HOSTS}{${J}}[$__range]))`, instant: true }] },
       { title: `Top ${atMost} culprits`, kind: 'table', unit: 'none', expectsData: false, width: 12,
         description: 'The hooked writers (kprobe and fentry modes) that last cleared the frag_list or changed the GSO fields of skbs later seen in a crash state, fleet-wide, by hook: the most skbs any 10 minutes of the range saw. The sampled events (/events of a host) carry its stack.',
@@ -175,18 +175,19 @@ const HOST: DashboardSpec = {
   rows: [
     { title: 'Predicates', panels: [
       ...INCONSISTENT_PANELS,
-      { title: 'OVERRUN skbs per second', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12, description: 'By hook.',
+      { title: 'OVERRUN skbs per second', kind: 'timeseries', unit: 'ops', expectsData: false, width: 12, description: 'By hook. No data: none since the agent started (a crash state\'s series is born with its first skb).',
         targets: [{ expr: rate('frag_list_overrun_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
       FRAGLIST_PANEL,
       CULPRIT_PANEL,
       { title: 'OVERRUN checks not finished', kind: 'timeseries', unit: 'ops', expectsData: true, width: 12,
         description: 'skbs with more frags, or a longer frag_list, than the probe walks.',
         targets: [{ expr: rate('frag_list_overrun_unverified_total', 'instance, hook'), legend: '{{instance}} {{hook}}' }] },
-      { title: 'Last INCONSISTENT / OVERRUN', kind: 'stat', unit: 'dateTimeFromNow', expectsData: true, width: 12,
-        description: 'When each counter last rose (0: not since the agent started).',
+      { title: 'Last INCONSISTENT / OVERRUN / FRAGLIST without a list', kind: 'stat', unit: 'dateTimeFromNow', expectsData: true, width: 12,
+        description: 'When each crash state last rose, at any hook (no value: not since the agent started). The pages fire for 10 minutes after it, where the state pages.',
         targets: [
           { expr: `max(frag_list_last_inconsistent_timestamp_seconds{${F}}) * 1000`, legend: 'INCONSISTENT', instant: true },
           { expr: `max(frag_list_last_overrun_timestamp_seconds{${F}}) * 1000`, legend: 'OVERRUN', instant: true },
+          { expr: `max(frag_list_last_fraglist_without_list_timestamp_seconds{${F}}) * 1000`, legend: 'FRAGLIST without a list', instant: true },
         ] },
     ] },
     { title: 'Traffic', panels: [

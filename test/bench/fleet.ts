@@ -53,9 +53,12 @@ const fleetOf = (n: number): FleetHost[] => Array.from({ length: n }, (_, i) => 
 const RULE_INPUTS = new Set(ruleGroups().flatMap((g) => g.rules.flatMap((r) => [...r.expr.matchAll(/(?<![\w:])(frag_list_\w+|process_start_time_seconds)(?![\w:])/g)].map((m) => m[1]))));
 
 interface KindSeries { name: string; labels: string; value: number; slope: number }
-/** a kind's series the rules read, each with its value and its rise per second (counters) from the agent's metrics code */
-async function kindSeries(mode: ModeName, state: HostState): Promise<KindSeries[]> {
-  const host = simulatedHost(mode, state);
+/**
+ * A kind's series the rules read, each with its value at `end` and its rise per second, from the agent's metrics code
+ * (a counter's traffic; a last-rise timestamp's 1 s a second while its state keeps rising).
+ */
+async function kindSeries(mode: ModeName, state: HostState, end: number): Promise<KindSeries[]> {
+  const host = simulatedHost(mode, state, { bornMs: (end - 120) * 1000 });
   const read = async () => new Map((await host.registries.text.metrics()).split('\n').filter((l) => l && !l.startsWith('#'))
     .map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))] as const));
   host.advance(59);
@@ -66,8 +69,7 @@ async function kindSeries(mode: ModeName, state: HostState): Promise<KindSeries[
   for (const [series, v] of b) {
     const name = series.replace(/\{.*$/, '');
     if (!RULE_INPUTS.has(name)) continue;
-    const counter = name.endsWith('_total');
-    out.push({ name, labels: series.slice(name.length).replace(/^\{|\}$/g, ''), value: v, slope: counter ? (v - (a.get(series) ?? 0)) / 60 : 0 });
+    out.push({ name, labels: series.slice(name.length).replace(/^\{|\}$/g, ''), value: v, slope: (v - (a.get(series) ?? v)) / 60 });
   }
   return out;
 }
@@ -84,8 +86,11 @@ async function writeHistory(file: string, hosts: FleetHost[], from: number, to: 
       for (const s of kinds.get(`${h.mode}/${h.state}`)!.filter((x) => x.name === family)) {
         const labels = `{job="${JOB}",instance="${instanceOf(i)}"${s.labels ? `,${s.labels}` : ''}}`;
         for (let t = start; t <= end; t += SCRAPE_SECONDS) {
-          // counters rise from 0 at the start of the history; a gauge keeps its value
-          buf += `${s.name}${labels} ${s.slope ? Math.floor(s.slope * (t - start)) : s.value} ${t}\n`;
+          // counters rise from 0 at the start of the history; a gauge keeps its value, or moves as it did at the end
+          const value = s.name.endsWith('_total') ? Math.floor(s.slope * (t - start)) : s.value - s.slope * (end - t);
+          // a timestamp is not reported before its time (a crash-state count made an hour ago, a crash)
+          if (s.name.endsWith('_timestamp_seconds') && value > t) continue;
+          buf += `${s.name}${labels} ${value} ${t}\n`;
           samples++;
         }
         if (buf.length > 4 << 20) await flush();
@@ -144,10 +149,10 @@ async function runSize(n: number): Promise<void> {
   const stops: Array<() => Promise<void>> = [];
   try {
     const hosts = fleetOf(n);
-    const kinds = new Map<string, KindSeries[]>();
-    for (const h of hosts) { const k = `${h.mode}/${h.state}`; if (!kinds.has(k)) kinds.set(k, await kindSeries(h.mode, h.state)); }
     const end = Math.floor(Date.now() / 1000 / SCRAPE_SECONDS) * SCRAPE_SECONDS - SCRAPE_SECONDS;
     const start = end - HOURS * 3600;
+    const kinds = new Map<string, KindSeries[]>();
+    for (const h of hosts) { const k = `${h.mode}/${h.state}`; if (!kinds.has(k)) kinds.set(k, await kindSeries(h.mode, h.state, end)); }
     // 1. the scraped history, in shards of hosts, two converted at once while the next is written (each text file
     //    removed once converted)
     let t0 = performance.now(), samples = 0;
