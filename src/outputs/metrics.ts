@@ -129,6 +129,14 @@ function registerMetrics(registry: Registry, state: TracerState, health: Health,
       for (const hook of state.hooks) this.set({ hook, mode }, 1);
       for (const { hook, inKernel } of state.unattached) this.set({ hook, mode }, inKernel ? 1 : 0);
     } });
+  // the fault the warning reads, as a series only while it holds: a fleet's rules then read the few hosts that have
+  // it, not every host's attach status per hook (docs/fleet.md)
+  new Gauge({ name: 'frag_list_probe_detached', help: 'A hook of the probe mode that this kernel has and that is not attached while the tracer runs: 1 (no series: none).',
+    labelNames: ['hook', 'mode'], registers,
+    collect() {
+      this.reset();
+      if (health.healthy()) for (const { hook, inKernel } of state.unattached) if (inKernel) this.set({ hook, mode }, 1);
+    } });
   if (health.interfacePresent?.() !== undefined) {
     new Gauge({ name: 'frag_list_filter_interface_present', help: '1 while the --filter.interface device exists (0: it is gone and nothing is counted).', registers,
       collect() { this.set(health.interfacePresent?.() ? 1 : 0); } });

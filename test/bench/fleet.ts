@@ -10,7 +10,7 @@
 // fleet-dashboard query at 1 h and at the backfilled range: its time and the
 // series it returns. Removes what it made; stops only what it started.
 import { execa, type ResultPromise } from 'execa';
-import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -104,14 +104,14 @@ async function writeHistory(file: string, hosts: FleetHost[], from: number, to: 
 }
 
 /** a Prometheus on `data`; resolves once it answers */
-async function prometheus(dir: string, data: string, config: string, more: string[] = []): Promise<{ url: string; proc: ResultPromise; stop(): Promise<void> }> {
+async function prometheus(dir: string, data: string, config: string, more: string[] = []): Promise<{ url: string; file: string; proc: ResultPromise; stop(): Promise<void> }> {
   const port = await freePort();
   const file = join(dir, `prometheus-${port}.yml`);
   writeFileSync(file, config);
   const proc = execa('prometheus', [`--config.file=${file}`, `--storage.tsdb.path=${data}`, `--web.listen-address=127.0.0.1:${port}`, ...more], { reject: false, all: true });
   const url = `http://127.0.0.1:${port}`;
   await until('Prometheus ready', async () => (await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)) || undefined, 600_000);
-  return { url, proc, async stop() { proc.kill('SIGTERM'); await proc; } };
+  return { url, file, proc, async stop() { proc.kill('SIGTERM'); await proc; } };
 }
 
 /** the rule groups' recordings, in two files: those reading only scraped series, then those reading recordings */
@@ -130,8 +130,7 @@ function recordingPasses(dir: string): string[] {
 const metricOf = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 
 interface QueryFigure { panel: string; ref: string; seconds: number; series: number; samples?: number }
-async function timeQuery(url: string, expr: string, instant: boolean, rangeSeconds: number): Promise<{ seconds: number; series: number; samples?: number }> {
-  const now = Math.floor(Date.now() / 1000);
+async function timeQuery(url: string, expr: string, instant: boolean, rangeSeconds: number, now = Math.floor(Date.now() / 1000)): Promise<{ seconds: number; series: number; samples?: number }> {
   const step = Math.max(SCRAPE_SECONDS, Math.ceil(rangeSeconds / 500));
   const q = instant ? `${url}/api/v1/query?query=${encodeURIComponent(expr)}&time=${now}&stats=all`
     : `${url}/api/v1/query_range?query=${encodeURIComponent(expr)}&start=${now - rangeSeconds}&end=${now}&step=${step}&stats=all`;
@@ -192,13 +191,28 @@ scrape_configs: [{ job_name: ${JOB}, file_sd_configs: [{ files: ['${join(dir, 't
     stops.push(() => p.stop());
     // each group's evaluation time, read once an interval after the first minute: the median and the worst
     const evaluations = new Map<string, number[]>();
+    /** each rule's evaluation times, by group and rule (alert or record name) */
+    const ruleEvaluations = new Map<string, number[]>();
     const liveEnd = Date.now() + LIVE_MINUTES * 60_000;
+    // the CPU the two share, over the live minutes: Prometheus and this process (the simulated fleet's server)
+    const promCpu = () => readFileSync(`/proc/${p.proc.pid}/stat`, 'utf8').split(') ')[1].split(' ').slice(11, 13).reduce((a, t) => a + Number(t), 0) / 100;
+    const cpuAt = { prom: promCpu(), self: process.cpuUsage(), ms: Date.now() };
     await sleep(60_000);
     while (Date.now() < liveEnd) {
-      const r = await (await fetch(`${p.url}/api/v1/rules`)).json() as { data: { groups: Array<{ name: string; evaluationTime: number }> } };
-      for (const g of r.data.groups) evaluations.set(g.name, [...(evaluations.get(g.name) ?? []), g.evaluationTime]);
+      const r = await (await fetch(`${p.url}/api/v1/rules`)).json() as { data: { groups: Array<{ name: string; evaluationTime: number; rules: Array<{ name: string; evaluationTime: number }> }> } };
+      for (const g of r.data.groups) {
+        evaluations.set(g.name, [...(evaluations.get(g.name) ?? []), g.evaluationTime]);
+        for (const rule of g.rules) {
+          const k = `${g.name}: ${rule.name}`;
+          ruleEvaluations.set(k, [...(ruleEvaluations.get(k) ?? []), rule.evaluationTime]);
+        }
+      }
       await sleep(SCRAPE_SECONDS * 1000);
     }
+    const liveSeconds = (Date.now() - cpuAt.ms) / 1000;
+    const selfCpu = process.cpuUsage(cpuAt.self);
+    process.stdout.write(`CPU over the live minutes (2 cores here): Prometheus ${((promCpu() - cpuAt.prom) / liveSeconds).toFixed(2)} cores, `
+      + `the simulated fleet's server ${((selfCpu.user + selfCpu.system) / 1e6 / liveSeconds).toFixed(2)} cores\n`);
     const self = await (await fetch(`${p.url}/metrics`)).text();
     const head = metricOf(self, 'prometheus_tsdb_head_series');
     const up = Number((await (await fetch(`${p.url}/api/v1/query?query=${encodeURIComponent(`count(up{job="${JOB}"} == 1)`)}`)).json() as { data: { result: Array<{ value: [number, string] }> } }).data.result[0]?.value[1] ?? 0);
@@ -207,6 +221,8 @@ scrape_configs: [{ job_name: ${JOB}, file_sd_configs: [{ files: ['${join(dir, 't
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     process.stdout.write(`rule group evaluations (median / worst of ${[...evaluations.values()][0]?.length ?? 0} read): `
       + `${[...evaluations].map(([g, xs]) => `${g} ${median(xs).toFixed(3)} / ${Math.max(...xs).toFixed(3)} s`).join(', ')}\n`);
+    const slowRules = [...ruleEvaluations].map(([k, xs]) => [k, median(xs)] as const).filter(([, m]) => m >= 0.05).sort((a, b) => b[1] - a[1]);
+    process.stdout.write(`rules taking 0.05 s or more (median): ${slowRules.map(([k, m]) => `${k} ${m.toFixed(3)} s`).join('; ') || 'none'}\n`);
 
     // 4. every fleet-dashboard query, at 1 h and at the backfilled range
     const fleetDashboard = DASHBOARD_SPECS.find((d) => d.uid === 'fraglist-fleet')!;
@@ -227,6 +243,27 @@ scrape_configs: [{ job_name: ${JOB}, file_sd_configs: [{ files: ['${join(dir, 't
     const failed = figures.flat().filter((f) => f.series < 0);
     process.stdout.write(`slowest: ${slowest.seconds.toFixed(3)} s (${slowest.panel} ${slowest.ref}); most series: ${widest.series} (${widest.panel} ${widest.ref})`
       + `${failed.length ? `; FAILED: ${failed.map((f) => `${f.panel} ${f.ref}`).join(', ')}` : ''}\n`);
+
+    // 5. each rule group alone: its rules' queries at a time of the live minutes, once the scraping has stopped (the
+    //    live evaluation times above share 2 cores with every scrape of the fleet and with the fleet's server)
+    const at = Math.floor(Date.now() / 1000) - SCRAPE_SECONDS;
+    writeFileSync(p.file, `global: { evaluation_interval: ${SCRAPE_SECONDS}s }\nrule_files: ['${SHIPPED_RULES}']\n`);
+    p.proc.kill('SIGHUP');
+    await until('the scraping to stop', async () => ((await (await fetch(`${p.url}/api/v1/targets`)).json() as { data: { activeTargets: unknown[] } })
+      .data.activeTargets.length === 0 ? true : undefined), 120_000);
+    const alone: string[] = [];
+    for (const g of ruleGroups()) {
+      let total = 0, series = 0;
+      for (const r of g.rules) {
+        const runs = [];
+        for (let i = 0; i < 3; i++) runs.push(await timeQuery(p.url, r.expr, true, 0, at));
+        if (runs.some((x) => x.series < 0)) throw new Error(`${g.name}: ${'alert' in r ? r.alert : r.record} failed`);
+        total += median(runs.map((x) => x.seconds));
+        series += runs[0].series;
+      }
+      alone.push(`${g.name} ${total.toFixed(3)} s (${series} series out)`);
+    }
+    process.stdout.write(`rule groups alone (their rules' queries, median of 3, summed): ${alone.join(', ')}\n`);
   } finally {
     for (const stop of stops.reverse()) await stop();
     rmSync(dir, { recursive: true, force: true });

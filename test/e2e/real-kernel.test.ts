@@ -103,6 +103,7 @@ for (const suite of KERNELS) describe(`kernel-function modes on Debian ${suite}'
           const hook = /hook="([^"]+)"/.exec(k)![1];
           assert.equal(sum(m, 'frag_list_probe_in_kernel', { hook }), v, `${hook}: attached ${v}, in_kernel must agree`);
         }
+        assert.deepEqual([...m.samples.keys()].filter((k) => k.startsWith('frag_list_probe_detached')), [], 'no hook detached');
       });
 
       test('TCP over veth with TSO off: skb_segment ACCESS rises; no INCONSISTENT, no OVERRUN', () => {

@@ -88,10 +88,11 @@ export async function inconsistentCounted(base: string, expected: number, act: (
 }
 
 /**
- * The families whose series the agent creates with their first count: the crash states per hook and culprit, their
- * last-rise timestamps, and events_total's INCONSISTENT kind. Declared (# TYPE) before any.
+ * The families whose series exist only while there is something to say, declared (# TYPE) before: the crash states
+ * per hook and culprit (from their first skb), their last-rise timestamps, events_total's INCONSISTENT kind, and a
+ * detached probe.
  */
-export const BORN_WITH_FIRST_COUNT = /^frag_list_(inconsistent_total|overrun_total|fraglist_without_list_total|last_\w+_timestamp_seconds|events_total)$/;
+export const SPARSE_FAMILIES = /^frag_list_(inconsistent_total|overrun_total|fraglist_without_list_total|last_\w+_timestamp_seconds|events_total|probe_detached)$/;
 
 /** Prometheus text exposition, by "name{labels}" exactly as printed. */
 export class Metrics {
@@ -99,10 +100,10 @@ export class Metrics {
   /**
    * Sum of a family's samples whose labels include every given label. No such
    * sample throws, unless the series is not born yet: `unbornIsZero` and a family
-   * with samples (a new culprit), or a declared family of BORN_WITH_FIRST_COUNT.
+   * with samples (a new culprit), or a declared family of SPARSE_FAMILIES.
    */
   sum(name: string, labels: Record<string, string> = {}, unbornIsZero = false): number {
-    let total = 0, found = false, family = this.declared.has(name) && BORN_WITH_FIRST_COUNT.test(name);
+    let total = 0, found = false, family = this.declared.has(name) && SPARSE_FAMILIES.test(name);
     for (const [key, v] of this.samples) {
       const m = /^([^{]+)(?:\{(.*)\})?$/.exec(key)!;
       if (m[1] !== name) continue;
