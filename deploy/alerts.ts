@@ -143,12 +143,17 @@ export function ruleGroups(s: AlertSettings = DEFAULT_SETTINGS): RuleGroup[] {
         rule('FragListTracerDown', s.warningSeverity, `${sel('frag_list_tracer_up')} == 0`, '5m',
           'bpftrace is not running on {{ $labels.instance }}',
           'The exporter on {{ $labels.instance }} answers but its bpftrace tracer is down: the counters on that host are not moving.'),
-        // a hook this kernel simply lacks is reported (frag_list_probe_in_kernel 0), not alerted
-        rule('FragListProbeDetached', s.warningSeverity,
-          `${sel('frag_list_probe_attached')} == 0 and on (job, instance, hook, mode) ${sel('frag_list_probe_in_kernel')} == 1`
-          + ` and on (job, instance) ${sel('frag_list_tracer_up')} == 1`, '15m',
+        // a hook this kernel simply lacks is reported (frag_list_probe_in_kernel 0), not alerted; the agent exports the
+        // fault itself, sparse (read per hook, attached and in_kernel are every host's 8 to 12 series twice)
+        rule('FragListProbeDetached', s.warningSeverity, `${sel('frag_list_probe_detached')} == 1`, '15m',
           'Hook {{ $labels.hook }} is not attached on {{ $labels.instance }}',
           'The tracer on {{ $labels.instance }} runs in {{ $labels.mode }} mode without hook {{ $labels.hook }}, which this kernel has: skbs passing there are not counted.'),
+      ],
+    },
+    {
+      // a group of its own: the two read every host's counter over a window (Prometheus evaluates groups in parallel)
+      name: 'fraglist-exporter.tracer',
+      rules: [
         // 2 minutes: a host's warnings reach Alertmanager after its page (which waits for nothing), so the page inhibits them
         rule('FragListEventsLost', s.warningSeverity, `increase(${sel('frag_list_events_lost_total')}[10m]) > 0`, '2m',
           'Sampled events are being lost on {{ $labels.instance }}',
@@ -208,7 +213,6 @@ function fleetGroups(sel: (metric: string, more?: string) => string, pages: Reco
     {
       name: 'fraglist-exporter.fleet.traffic',
       rules: [
-        { record: 'job_hook:frag_list_skbs_inspected_total:rate5m', expr: `sum by (job, hook) (rate(${sel('frag_list_skbs_inspected_total')}[5m]))` },
         ...['frag_list_events_sampled_total', 'frag_list_events_suppressed_total', 'frag_list_events_lost_total', 'frag_list_tracer_restarts_total']
           .map((m) => ({ record: `job:${m}:rate5m`, expr: `sum by (job) (rate(${sel(m)}[5m]))` })),
       ],
