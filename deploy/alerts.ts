@@ -182,7 +182,7 @@ export const PAGING_HOSTS = 'instance:frag_list_paging_skbs:sum';
  * the Prometheus docs and the node and kubernetes mixins do): per host and
  * hook, sparse (only where a crash state rose), then per hook, per culprit
  * and per state across the fleet, so that no fleet panel reads every host's
- * series. Three groups: Prometheus evaluates groups in parallel, each within
+ * series. Several groups: Prometheus evaluates groups in parallel, each within
  * its interval (docs/fleet.md has their evaluation times at 10,000 hosts).
  * `pages`: what pages, per crash state.
  */
@@ -210,23 +210,28 @@ function fleetGroups(sel: (metric: string, more?: string) => string, pages: Reco
         { record: PAGING_HOSTS, expr: `sum by (job, instance) (${CULPRIT_COUNTERS.map((c) => state(c, pages[c])).join(' or ')})` },
       ],
     },
+    // every host's series, a few families a group: each read costs the fleet's size (docs/fleet.md has the times)
     {
-      name: 'fraglist-exporter.fleet.traffic',
-      rules: [
-        ...['frag_list_events_sampled_total', 'frag_list_events_suppressed_total', 'frag_list_events_lost_total', 'frag_list_tracer_restarts_total']
-          .map((m) => ({ record: `job:${m}:rate5m`, expr: `sum by (job) (rate(${sel(m)}[5m]))` })),
-      ],
+      name: 'fraglist-exporter.fleet.events',
+      rules: ['frag_list_events_sampled_total', 'frag_list_events_suppressed_total', 'frag_list_events_lost_total']
+        .map((m) => ({ record: `job:${m}:rate5m`, expr: `sum by (job) (rate(${sel(m)}[5m]))` })),
     },
     {
       name: 'fraglist-exporter.fleet.hosts',
       rules: [
         { record: 'job_mode:frag_list_build_info:count', expr: `count by (job, mode) (${sel('frag_list_build_info')})` },
         { record: 'job_state:frag_list_kernel_fraglist_fix_info:count', expr: `count by (job, state) (${sel('frag_list_kernel_fraglist_fix_info')})` },
-        { record: 'job:frag_list_tracer_up:sum', expr: `sum by (job) (${sel('frag_list_tracer_up')})` },
-        { record: 'job:frag_list_hosts_blind_to_skb_segment:count',
-          expr: `count by (job) (${sel('frag_list_build_info')} unless on (job, instance) ${sel('frag_list_probe_attached', hookIn(CRASH_POINT_HOOKS))} == 1)` },
         { record: 'job:frag_list_hosts_crashed_in_segmentation_30d:count',
           expr: `count by (job) (${sel('frag_list_kernel_last_crash_timestamp_seconds', 'class="segmentation"')} > time() - 30 * 86400)` },
+      ],
+    },
+    {
+      name: 'fraglist-exporter.fleet.tracers',
+      rules: [
+        { record: 'job:frag_list_tracer_up:sum', expr: `sum by (job) (${sel('frag_list_tracer_up')})` },
+        { record: 'job:frag_list_tracer_restarts_total:rate5m', expr: `sum by (job) (rate(${sel('frag_list_tracer_restarts_total')}[5m]))` },
+        { record: 'job:frag_list_hosts_blind_to_skb_segment:count',
+          expr: `count by (job) (${sel('frag_list_build_info')} unless on (job, instance) ${sel('frag_list_probe_attached', hookIn(CRASH_POINT_HOOKS))} == 1)` },
       ],
     },
   ];
