@@ -39,7 +39,8 @@ fi
 
 snap() {
   echo "FLX-SNAP $mode $1"
-  wget -q -O - "$url/metrics" | grep '^frag_list_'
+  # the declarations too: a crash state's family has no series before its first skb, and is 0 then
+  wget -q -O - "$url/metrics" | grep -E '^(# TYPE )?frag_list_'
   echo "FLX-END"
   echo "FLX-EVENTS $mode $1 $(wget -q -O - "$url/events")"
 }
