@@ -41,6 +41,9 @@ type CulpritCounter = (typeof CULPRIT_COUNTERS)[number];
 
 /** how long a page holds after its last skb */
 const PAGE_WINDOW_SECONDS = 600;
+/** the fleet recordings' window: their rates, and "rose lately" for the host counts */
+const FLEET_WINDOW_SECONDS = 300;
+const FLEET_WINDOW = `${FLEET_WINDOW_SECONDS / 60}m`;
 
 /** how long the crash page fires: the first hour of the agent run that read the record */
 export const CRASH_PAGE_SECONDS = 3600;
@@ -196,11 +199,11 @@ function fleetGroups(sel: (metric: string, more?: string) => string, pages: Reco
       rules: [
         // summed over culprits; only where the state rose (> 0): the fleet panels read the hosts that have it, not all.
         // A series born in the window (its first skbs are its first sample, which rate() cannot see) counts from 0.
-        ...CULPRIT_COUNTERS.map((c) => ({ record: perHost(c), expr: `sum without (culprit) ((${sel(c)} unless ${sel(c)} offset 5m) / 300 or rate(${sel(c)}[5m])) > 0` })),
+        ...CULPRIT_COUNTERS.map((c) => ({ record: perHost(c), expr: `sum without (culprit) ((${sel(c)} unless ${sel(c)} offset ${FLEET_WINDOW}) / ${FLEET_WINDOW_SECONDS} or rate(${sel(c)}[${FLEET_WINDOW}])) > 0` })),
         // recorded series are read with the job selector too: a custom one (a cluster label, say) keeps its fleet apart
         ...CULPRIT_COUNTERS.map((c) => ({ record: fleetRecording('job_hook', c, 'rate5m'), expr: `sum by (job, hook) (${sel(perHost(c))})` })),
         // from when each series last rose, not from a rate: a state born in one burst has no rate, and the host has it
-        ...CULPRIT_COUNTERS.map((c) => ({ record: hostsRecording(c), expr: `count by (job, hook) (count by (job, instance, hook) (${sel(lastRiseGauge(c))} > time() - 300))` })),
+        ...CULPRIT_COUNTERS.map((c) => ({ record: hostsRecording(c), expr: `count by (job, hook) (count by (job, instance, hook) (${sel(lastRiseGauge(c))} > time() - ${FLEET_WINDOW_SECONDS}))` })),
         // a culprit's series is born at its first count, which rate() misses: counted from 0 instead
         ...CULPRIT_COUNTERS.map((c) => {
           const m = sel(c, 'culprit!~"unseen|"');
